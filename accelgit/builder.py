@@ -1,0 +1,222 @@
+"""Builds one job: lock, check again, build in a temp folder, manifest last,
+one rename into place.  A failed or killed build never becomes a job."""
+from __future__ import annotations
+
+import datetime
+import getpass
+import json
+import os
+import platform
+import shutil
+import socket
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import __version__
+from .errors import AccelgitError
+from .identity import git_blob_sha1, job_dirname
+from .runner import ERROR_FILE, RUN_FILE
+from .store import FAILED, MANIFEST, job_lock, write_manifest
+
+
+@dataclass
+class JobSpec:
+    """Everything that identifies one ``urd.build`` call's job."""
+    id: str
+    method: Any                     # methods.Method
+    name: str
+    caption: str | None
+    options: dict                   # encoded, defaults filled
+    jobs: dict                      # name -> id | [ids] | None
+    files: dict                     # path -> blob
+    inputs: dict                    # name -> Job | [Job] | None
+    equivalent_ids: list = field(default_factory=list)
+    workdir: Any = None             # store.Workdir
+    force: bool = False
+    script: str | None = None
+    lineno: int | None = None
+
+    @property
+    def dirname(self) -> str:
+        return job_dirname(self.method.name, self.id)
+
+
+class JobFailed(AccelgitError):
+    """A job's method raised or its process died."""
+    exit_code = 1
+
+    def __init__(self, spec: JobSpec, detail: str, log: str | None):
+        self.spec, self.detail, self.log = spec, detail, log
+        where = f"; log: {log}" if log else ""
+        super().__init__(f"job {spec.dirname} ({spec.method.path}) failed: {detail}{where}")
+
+
+class BuildContext:
+    """What every job build of one command shares."""
+
+    def __init__(self, repo, config, store, view, launcher, live=None):
+        self.repo, self.config, self.store, self.view = repo, config, store, view
+        self.launcher = launcher
+        self.live = live                 # callable(dirname, text) to show job output, or None
+        self._git: dict | None = None
+        self._head_view = None
+
+    def git_meta(self, paths: list[str]) -> dict:
+        from .gitrepo import CommitView, commit_metadata
+        if self._git is None:
+            self._git = commit_metadata(self.repo)
+            if self._git["commit"]:
+                self._head_view = CommitView(self.repo, self._git["commit"])
+        meta = dict(self._git)
+        if self._head_view is None:
+            dirty = sorted(paths)
+        else:
+            dirty = sorted(p for p in paths if self.view.blob(p) != self._head_view.blob(p))
+        meta["dirty"] = bool(dirty)
+        meta["dirty_paths"] = dirty
+        return meta
+
+
+def _params(spec: JobSpec, ctx: BuildContext) -> dict:
+    m = spec.method
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat()
+    return {
+        "format": 1, "id": spec.id, "method": m.name, "name": spec.name, "caption": spec.caption,
+        "options": spec.options, "jobs": spec.jobs, "files": spec.files, "source": m.digest,
+        "sources": m.sources, "method_path": m.path, "method_folder": m.folder,
+        "build_script": spec.script,
+        "git": ctx.git_meta(list(m.sources) + list(spec.files)),
+        "built_at": now, "host": socket.gethostname(), "user": _user(),
+        "python": platform.python_version(), "accelgit": __version__, "slices": ctx.config.slices,
+    }
+
+
+def _user() -> str | None:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name is not an error
+        return None
+
+
+def _input_paths(inputs: dict) -> dict:
+    return {k: None if v is None else [j.path for j in v] if isinstance(v, list) else v.path
+            for k, v in inputs.items()}
+
+
+def build_job(spec: JobSpec, ctx: BuildContext) -> tuple[str, str, float]:
+    """Build ``spec`` unless a racer did; ``(path, "built"|"reused", seconds)``."""
+    wd = spec.workdir
+    dirname = spec.dirname
+    final = os.path.join(wd.path, dirname)
+    os.makedirs(wd.path, exist_ok=True)
+    t0 = time.time()
+    with job_lock(wd.path, dirname):
+        if not spec.force:
+            hit = ctx.store.find(spec.method.name, [spec.id] + spec.equivalent_ids, first=wd)
+            if hit:
+                return hit[0], "reused", 0.0
+        tmp = wd.new_tmp(dirname)
+        try:
+            params = _params(spec, ctx)
+            src = os.path.join(tmp, "source")
+            for rel, blob in spec.method.sources.items():
+                data = ctx.view.read(rel)
+                if git_blob_sha1(data) != blob:
+                    raise AccelgitError(f"{rel} changed while the build was running; run the build again")
+                dest = os.path.join(src, *rel.split("/"))
+                os.makedirs(os.path.dirname(dest), exist_ok=True)
+                with open(dest, "wb") as f:
+                    f.write(data)
+            for d in ("output", "log"):
+                os.mkdir(os.path.join(tmp, d))
+            with open(os.path.join(tmp, "job.json"), "w", encoding="utf-8") as f:
+                json.dump(params, f, indent=1, sort_keys=True)
+            with open(os.path.join(tmp, RUN_FILE), "w", encoding="utf-8") as f:
+                json.dump({"inputs": _input_paths(spec.inputs), "root": ctx.repo.root,
+                           "slices": ctx.config.slices}, f)
+            tick = _tailer(tmp, dirname, ctx.live) if ctx.live else None
+            code = ctx.launcher.run(tmp, tick)
+            if tick:
+                tick()
+            if code != 0:
+                raise _failure(spec, tmp, wd, code)
+            os.remove(os.path.join(tmp, RUN_FILE))
+            write_manifest(tmp)
+            trash = None
+            if os.path.exists(final):
+                # forced rebuild, or a folder without a manifest (never reused): move it aside
+                trash = os.path.join(wd.path, ".tmp", f"{dirname}.old.{uuid.uuid4().hex[:8]}")
+                os.rename(final, trash)
+            os.rename(tmp, final)
+            tmp = None
+            if trash:
+                shutil.rmtree(trash, ignore_errors=True)
+        finally:
+            if tmp is not None and os.path.exists(tmp):
+                shutil.rmtree(tmp, ignore_errors=True)
+        wd.added(params, dirname)
+    return final, "built", time.time() - t0
+
+
+def _failure(spec: JobSpec, tmp: str, wd, code: int) -> JobFailed:
+    """Keep the failed build's folder under .failed for its logs (gc removes it)."""
+    err = {}
+    try:
+        with open(os.path.join(tmp, ERROR_FILE), encoding="utf-8") as f:
+            err = json.load(f)
+    except (OSError, ValueError):
+        pass
+    dest = os.path.join(wd.path, FAILED, f"{spec.dirname}.{time.strftime('%Y%m%d-%H%M%S')}.{uuid.uuid4().hex[:4]}")
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    os.rename(tmp, dest)
+    log = os.path.join(dest, err.get("log", "log/"))
+    if code < 0 or (code and not err):
+        detail = f"the job process died (exit {code})"
+    else:
+        detail = err.get("error", f"exit {code}")
+    failure = JobFailed(spec, detail, log)
+    failure.traceback = _log_text(dest, err.get("log"))
+    return failure
+
+
+def _log_text(jobdir: str, rel: str | None) -> str:
+    if not rel:
+        return ""
+    p = os.path.join(jobdir, rel)
+    paths = [os.path.join(p, n) for n in sorted(os.listdir(p))] if os.path.isdir(p) else [p]
+    out = []
+    for q in paths:
+        try:
+            with open(q, encoding="utf-8", errors="replace") as f:
+                text = f.read()
+        except OSError:
+            continue
+        if "Traceback" in text or "accelgit:" in text:
+            out.append(text[-4000:])
+    return "".join(out)
+
+
+def _tailer(tmp: str, dirname: str, show):
+    """A callable that shows new log output of a running job."""
+    offsets: dict[str, int] = {}
+    logdir = os.path.join(tmp, "log")
+
+    def tick():
+        try:
+            names = sorted(os.listdir(logdir))
+        except FileNotFoundError:
+            return
+        for n in names:
+            p = os.path.join(logdir, n)
+            try:
+                with open(p, "rb") as f:
+                    f.seek(offsets.get(n, 0))
+                    data = f.read()
+            except OSError:
+                continue
+            if data:
+                offsets[n] = offsets.get(n, 0) + len(data)
+                show(dirname, data.decode("utf-8", "replace"))
+    return tick

@@ -1,0 +1,175 @@
+"""The ``accelgit`` command line.  Thin: parse, call the core, print.
+
+Heavy modules are imported inside the commands, so ``accelgit hook run`` and
+``--help`` start fast.  Errors become one line and an exit code (SPEC §7) in
+``main``; tracebacks only with ACCELGIT_DEBUG=1.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from typing import Annotated, List, Optional
+
+import typer
+
+from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, AccelgitError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Build jobs the Accelerator's way, tied to git: build, plan, verify, report.")
+hooks_app = typer.Typer(no_args_is_help=True, help="Install, remove or inspect accelgit's git hooks.")
+hook_app = typer.Typer(no_args_is_help=True, help="What an installed git hook calls.")
+app.add_typer(hooks_app, name="hooks")
+app.add_typer(hook_app, name="hook")
+
+Json = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+Dir = Annotated[Optional[str], typer.Option("-C", metavar="DIR", help="Run as if started in DIR.")]
+Scripts = Annotated[Optional[List[str]], typer.Argument(metavar="[SCRIPT]...", help="Build scripts (default: the configured globs).")]
+
+
+def _open(directory: Optional[str]):
+    from .config import load_config
+    from .gitrepo import find_repo
+    repo = find_repo(directory or ".")
+    return repo, load_config(repo.root)
+
+
+def _cwd(directory: Optional[str]) -> str:
+    return os.path.abspath(directory or ".")
+
+
+def emit(obj) -> None:
+    sys.stdout.write(json.dumps(obj, indent=1, sort_keys=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def _stdout_to_stderr(enabled: bool):
+    """With --json, stdout holds only the JSON: what scripts print goes to stderr."""
+    return contextlib.redirect_stdout(sys.stderr) if enabled else contextlib.nullcontext()
+
+
+def _table(rows, headers) -> str:
+    from tabulate import tabulate
+    return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
+
+
+# --------------------------------------------------------------- init / build
+
+@app.command()
+def init(directory: Dir = None, as_json: Json = False):
+    """Write accelgit.toml, methods/, an example build.py and a .gitignore entry."""
+    from .initcmd import init_repo
+    repo, _ = _open(directory)
+    written = init_repo(repo.root)
+    if as_json:
+        emit({"root": repo.root, "written": written})
+    else:
+        for w in written:
+            print(f"wrote {w}")
+        if not written:
+            print("nothing to do: accelgit is already set up here")
+
+
+@app.command()
+def build(scripts: Scripts = None,
+          jobs: Annotated[Optional[int], typer.Option("-j", "--jobs", min=1, help="Jobs in parallel (default: number of cores).")] = None,
+          directory: Dir = None, as_json: Json = False):
+    """Run build scripts: build what is missing, reuse the rest."""
+    from .session import run_build
+    repo, config = _open(directory)
+    tty = sys.stderr.isatty()
+    progress = None
+    if tty:
+        from .progress import Progress
+        progress = Progress()
+    with _stdout_to_stderr(as_json):
+        session = run_build(repo, config, scripts, jobs_n=jobs, progress=progress,
+                            live=progress.show_output if progress else None, cwd=_cwd(directory))
+    recs = session.records
+    if as_json:
+        emit({"jobs": [{k: r[k] for k in ("id", "method", "name", "action", "path", "seconds")} for r in recs]})
+        return
+    built = [r for r in recs if r["action"] == "built"]
+    for r in built:
+        print(f"built  {os.path.basename(r['path'])}  {r['seconds']:.2f}s")
+    reused = sum(1 for r in recs if r["action"] == "reused")
+    print(f"{len(built)} built, {reused} reused ({len(recs)} jobs)")
+
+
+# --------------------------------------------------------------- inspect
+
+@app.command()
+def show(job: Annotated[str, typer.Argument(help="Job id, unique prefix, directory name or path.")],
+         directory: Dir = None, as_json: Json = False):
+    """Show one job: parameters, inputs, sources, git metadata, result, files."""
+    from .inspect_cmd import show_job
+    repo, config = _open(directory)
+    show_job(repo, config, job, as_json=as_json, emit=emit)
+
+
+@app.command("log")
+def log_(method: Annotated[Optional[str], typer.Option("--method", help="Only jobs of this method.")] = None,
+         limit: Annotated[int, typer.Option("-n", "--limit", help="At most this many (newest first).")] = 50,
+         directory: Dir = None, as_json: Json = False):
+    """List built jobs, newest first."""
+    from .inspect_cmd import list_jobs
+    repo, config = _open(directory)
+    rows = list_jobs(repo, config, method=method, limit=limit)
+    if as_json:
+        emit({"jobs": rows})
+        return
+    if not rows:
+        print("no jobs yet")
+        return
+    print(_table([[r["built_at"][:19].replace("T", " ") if r["built_at"] else "", r["dirname"], r["name"],
+                   (r["git_commit"] or "-")[:10] + ("*" if r["dirty"] else ""), r["workdir"]] for r in rows],
+                 ["built", "job", "name", "commit", "workdir"]))
+
+
+# --------------------------------------------------------------- entry point
+
+def _is_click_error(e: BaseException) -> bool:
+    """Click's (or Typer's vendored click's) usage errors, without importing click."""
+    return callable(getattr(e, "show", None)) and isinstance(getattr(e, "exit_code", None), int)
+
+
+def main(argv: list[str] | None = None) -> int:
+    cmd = typer.main.get_command(app)
+    try:
+        cmd.main(args=argv if argv is not None else sys.argv[1:], prog_name="accelgit", standalone_mode=False)
+        return 0
+    except typer.Exit as e:
+        return e.exit_code
+    except (KeyboardInterrupt, typer.Abort):
+        print("accelgit: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except AccelgitError as e:
+        if os.environ.get("ACCELGIT_DEBUG") == "1":
+            import traceback
+            traceback.print_exc()
+        tb = getattr(e, "traceback", "") or "".join(getattr(f, "traceback", "") for f in getattr(e, "failures", [])[:1])
+        if tb:
+            sys.stderr.write(tb if tb.endswith("\n") else tb + "\n")
+        print(f"accelgit: {e}", file=sys.stderr)
+        return e.exit_code
+    except BrokenPipeError:
+        return 0
+    except Exception as e:  # noqa: BLE001 - a bug of ours, unless click says it is a usage error
+        if _is_click_error(e):
+            e.show()
+            return e.exit_code
+        if os.environ.get("ACCELGIT_DEBUG") == "1":
+            import traceback
+            traceback.print_exc()
+        print(f"accelgit: internal error: {type(e).__name__}: {e} (run with ACCELGIT_DEBUG=1 for the traceback)",
+              file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

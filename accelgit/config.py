@@ -1,0 +1,120 @@
+"""Configuration: ``accelgit.toml`` at the repo root, or ``[tool.accelgit]`` in
+pyproject.toml (SPEC §2).  No file means the defaults."""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ConfigError
+
+DEFAULT_SCRIPTS = ("build.py", "build_*.py", "methods/build_*.py")
+HOOK_POLICIES = {
+    "pre_commit": ("warn", "block", "off"),
+    "post_merge": ("warn", "build", "off"),
+    "post_checkout": ("warn", "off"),
+}
+
+
+@dataclass
+class Config:
+    root: str
+    source: str | None = None          # file the config came from, or None for defaults
+    methods: list[str] = field(default_factory=lambda: ["methods"])
+    scripts: list[str] = field(default_factory=lambda: list(DEFAULT_SCRIPTS))
+    target_workdir: str = "local"
+    workdirs: dict[str, str] = field(default_factory=lambda: {"local": ".accelgit/work"})
+    slices: int = 4
+    hooks: dict[str, str] = field(default_factory=lambda: {k: v[0] for k, v in HOOK_POLICIES.items()})
+
+    def workdir_path(self, name: str) -> str:
+        path = os.path.expanduser(self.workdirs[name])
+        return path if os.path.isabs(path) else os.path.join(self.root, path)
+
+
+def _toml_loads(text: str, where: str) -> dict:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{where}: not valid TOML: {e}") from None
+
+
+def _expect(where: str, key: str, value: Any, kind: type | tuple, what: str) -> Any:
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ConfigError(f"{where}: '{key}' must be {what}, not {type(value).__name__}")
+    return value
+
+
+def _str_list(where: str, key: str, value: Any) -> list[str]:
+    _expect(where, key, value, list, "a list of strings")
+    for v in value:
+        _expect(where, key, v, str, "a list of strings")
+    return list(value)
+
+
+def parse_config(data: dict, root: str, where: str) -> Config:
+    cfg = Config(root=root, source=where)
+    known = {"methods", "scripts", "target_workdir", "workdirs", "hooks", "slices"}
+    for key, value in data.items():
+        if key not in known:
+            raise ConfigError(f"{where}: unknown key '{key}' (known: {', '.join(sorted(known))})")
+        if key == "methods":
+            cfg.methods = _str_list(where, key, value)
+            if not cfg.methods:
+                raise ConfigError(f"{where}: 'methods' must name at least one folder")
+            for m in cfg.methods:
+                if os.path.isabs(m) or ".." in m.replace("\\", "/").split("/"):
+                    raise ConfigError(f"{where}: 'methods' entry '{m}' must be a folder inside the repo")
+        elif key == "scripts":
+            cfg.scripts = _str_list(where, key, value)
+        elif key == "target_workdir":
+            cfg.target_workdir = _expect(where, key, value, str, "a string")
+        elif key == "slices":
+            cfg.slices = _expect(where, key, value, int, "an integer")
+            if not 1 <= cfg.slices <= 256:
+                raise ConfigError(f"{where}: 'slices' must be between 1 and 256")
+        elif key == "workdirs":
+            _expect(where, key, value, dict, "a table of name = path")
+            cfg.workdirs = {}
+            for name, path in value.items():
+                cfg.workdirs[name] = _expect(where, f"workdirs.{name}", path, str, "a path string")
+        elif key == "hooks":
+            _expect(where, key, value, dict, "a table")
+            for hk, hv in value.items():
+                if hk not in HOOK_POLICIES:
+                    raise ConfigError(f"{where}: unknown key 'hooks.{hk}' (known: {', '.join(HOOK_POLICIES)})")
+                _expect(where, f"hooks.{hk}", hv, str, "a string")
+                if hv not in HOOK_POLICIES[hk]:
+                    raise ConfigError(f"{where}: 'hooks.{hk}' must be one of {', '.join(repr(p) for p in HOOK_POLICIES[hk])}, not {hv!r}")
+                cfg.hooks[hk] = hv
+    if cfg.target_workdir not in cfg.workdirs:
+        raise ConfigError(f"{where}: target_workdir '{cfg.target_workdir}' is not one of the [workdirs] ({', '.join(cfg.workdirs) or 'none'})")
+    return cfg
+
+
+def load_config(root: str, text_of=None) -> Config:
+    """The config of the repo at ``root``.  ``text_of(relpath) -> str | None``
+    reads a file from another view (index, commit); default: the work tree."""
+    if text_of is None:
+        def text_of(rel: str) -> str | None:
+            try:
+                with open(os.path.join(root, rel), encoding="utf-8") as f:
+                    return f.read()
+            except FileNotFoundError:
+                return None
+    text = text_of("accelgit.toml")
+    if text is not None:
+        return parse_config(_toml_loads(text, "accelgit.toml"), root, "accelgit.toml")
+    text = text_of("pyproject.toml")
+    if text is not None and "accelgit" in text:
+        data = _toml_loads(text, "pyproject.toml").get("tool", {}).get("accelgit")
+        if data is not None:
+            if not isinstance(data, dict):
+                raise ConfigError("pyproject.toml: [tool.accelgit] must be a table")
+            return parse_config(data, root, "pyproject.toml [tool.accelgit]")
+    return Config(root=root)

@@ -1,0 +1,146 @@
+"""The SQLite index of a workdir: a cache of its job directories.
+
+It speeds up lookups and ``accelgit log``; it is never the truth.  Missing,
+truncated or damaged, it is rebuilt from the job directories; locked by
+another process for too long, commands go on without it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+
+SCHEMA_VERSION = 1
+_COLUMNS = ("id", "dirname", "method", "name", "source", "caption", "build_script",
+            "git_commit", "git_branch", "dirty", "built_at")
+
+
+def row_of(params: dict, dirname: str) -> tuple:
+    g = params.get("git") or {}
+    return (params["id"], dirname, params.get("method"), params.get("name"), params.get("source"),
+            params.get("caption"), params.get("build_script"), g.get("commit"), g.get("branch"),
+            int(bool(g.get("dirty"))), params.get("built_at"))
+
+
+class Index:
+    def __init__(self, workdir_path: str):
+        self.workdir = workdir_path
+        self.path = os.path.join(workdir_path, "index.sqlite")
+        self._db: sqlite3.Connection | None = None
+        self.broken = False
+
+    def _connect(self) -> sqlite3.Connection | None:
+        if self._db is not None or self.broken:
+            return self._db
+        try:
+            fresh = not os.path.exists(self.path)
+            db = sqlite3.connect(self.path, timeout=2.0, check_same_thread=False, isolation_level=None)
+            db.execute("PRAGMA synchronous=OFF")
+            ver = db.execute("PRAGMA user_version").fetchone()[0]
+            if fresh or ver != SCHEMA_VERSION:
+                db.execute("DROP TABLE IF EXISTS jobs")
+                db.execute(f"CREATE TABLE jobs ({', '.join(c + (' PRIMARY KEY' if c == 'id' else '') for c in _COLUMNS)})")
+                db.execute("CREATE INDEX IF NOT EXISTS jobs_method ON jobs(method, name)")
+                db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                self._db = db
+                self.rebuild()
+            self._db = db
+        except sqlite3.OperationalError as e:
+            if "locked" in str(e) or "busy" in str(e):
+                self.broken = True        # locked by someone else: work without it this time
+                return None
+            return self._recreate()
+        except sqlite3.DatabaseError:
+            return self._recreate()
+        return self._db
+
+    def _recreate(self) -> sqlite3.Connection | None:
+        """The file is damaged: move it away and start again from the directories."""
+        try:
+            if self._db is not None:
+                self._db.close()
+        except sqlite3.Error:
+            pass
+        self._db = None
+        try:
+            os.replace(self.path, self.path + ".damaged")
+        except OSError:
+            pass
+        try:
+            return self._connect()
+        except sqlite3.Error:
+            self.broken = True
+            return None
+
+    def _run(self, fn):
+        db = self._connect()
+        if db is None:
+            return None
+        try:
+            return fn(db)
+        except sqlite3.OperationalError as e:
+            if "locked" in str(e) or "busy" in str(e) or "readonly" in str(e):
+                return None
+            self._recreate()
+            return None
+        except sqlite3.DatabaseError:
+            self._recreate()
+            return None
+
+    def ids(self) -> dict[str, str] | None:
+        """``{dirname: job id}`` of every indexed job, or None without an index."""
+        rows = self._run(lambda db: db.execute("SELECT dirname, id FROM jobs").fetchall())
+        return None if rows is None else dict(rows)
+
+    def add(self, params: dict, dirname: str) -> None:
+        self._run(lambda db: db.execute(f"INSERT OR REPLACE INTO jobs VALUES ({', '.join('?' * len(_COLUMNS))})",
+                                        row_of(params, dirname)))
+
+    def remove(self, dirname: str) -> None:
+        self._run(lambda db: db.execute("DELETE FROM jobs WHERE dirname = ?", (dirname,)))
+
+    def rows(self, where: str = "", args: tuple = ()) -> list[dict] | None:
+        def q(db):
+            cur = db.execute(f"SELECT {', '.join(_COLUMNS)} FROM jobs {where}", args)
+            return [dict(zip(_COLUMNS, r)) for r in cur.fetchall()]
+        return self._run(q)
+
+    def rebuild(self) -> int:
+        """Re-read every complete job directory into the index."""
+        rows = []
+        for dirname, params in scan_jobs(self.workdir):
+            rows.append(row_of(params, dirname))
+        def fill(db):
+            db.execute("BEGIN")
+            db.execute("DELETE FROM jobs")
+            db.executemany(f"INSERT OR REPLACE INTO jobs VALUES ({', '.join('?' * len(_COLUMNS))})", rows)
+            db.execute("COMMIT")
+            return len(rows)
+        return self._run(fill) or 0
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+def scan_jobs(workdir: str):
+    """``(dirname, job.json dict)`` for every complete job directory (one with
+    a manifest) in ``workdir``.  Temp, failed and damaged folders are skipped."""
+    try:
+        names = sorted(os.listdir(workdir))
+    except FileNotFoundError:
+        return
+    for name in names:
+        if name.startswith("."):
+            continue
+        d = os.path.join(workdir, name)
+        if not os.path.isfile(os.path.join(d, "manifest.json")):
+            continue
+        try:
+            with open(os.path.join(d, "job.json"), encoding="utf-8") as f:
+                params = json.load(f)
+        except (OSError, ValueError):
+            continue
+        if isinstance(params, dict) and isinstance(params.get("id"), str):
+            yield name, params

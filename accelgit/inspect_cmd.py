@@ -1,0 +1,88 @@
+"""``accelgit show`` and ``accelgit log``: reading the job store."""
+from __future__ import annotations
+
+import json
+import os
+
+from .store import Store, walk_files
+
+
+def list_jobs(repo, config, method: str | None = None, limit: int = 50) -> list[dict]:
+    store = Store(config)
+    rows = []
+    for wd in store.workdirs.values():
+        if not os.path.isdir(wd.path):
+            continue
+        got = wd.index.rows("WHERE method = ?" if method else "", (method,) if method else ())
+        if got is None:       # no usable index: read the directories
+            from .index import row_of
+            got = []
+            for dirname, params in wd.jobs():
+                if method and params.get("method") != method:
+                    continue
+                got.append(dict(zip(("id", "dirname", "method", "name", "source", "caption", "build_script",
+                                     "git_commit", "git_branch", "dirty", "built_at"), row_of(params, dirname))))
+        for r in got:
+            if os.path.isfile(os.path.join(wd.path, r["dirname"], "manifest.json")):
+                r["workdir"] = wd.name
+                r["path"] = os.path.join(wd.path, r["dirname"])
+                rows.append(r)
+    rows.sort(key=lambda r: r["built_at"] or "", reverse=True)
+    return rows[:limit] if limit else rows
+
+
+def show_job(repo, config, spec: str, *, as_json: bool, emit) -> None:
+    store = Store(config)
+    path = store.resolve(spec)
+    with open(os.path.join(path, "job.json"), encoding="utf-8") as f:
+        params = json.load(f)
+    complete = os.path.isfile(os.path.join(path, "manifest.json"))
+    result = None
+    has_result = os.path.exists(os.path.join(path, "result.json"))
+    if has_result:
+        from .store import verified_bytes
+        try:
+            result = json.loads(verified_bytes(path, "result.json"))
+        except Exception as e:  # noqa: BLE001 - show what is wrong instead
+            result = f"<unreadable: {e}>"
+    outputs = walk_files(os.path.join(path, "output"))
+    profile = None
+    try:
+        with open(os.path.join(path, "profile.json"), encoding="utf-8") as f:
+            profile = json.load(f)
+    except (OSError, ValueError):
+        pass
+    if as_json:
+        emit({"path": path, "complete": complete, "job": params, "result": result if has_result else None,
+              "result_file": "result.json" if has_result else ("result.pickle" if os.path.exists(os.path.join(path, "result.pickle")) else None),
+              "output": outputs, "profile": profile})
+        return
+    g = params.get("git") or {}
+    lines = [
+        f"job      {os.path.basename(path)}" + ("" if complete else "  (INCOMPLETE: no manifest.json)"),
+        f"id       {params.get('id')}",
+        f"method   {params.get('method')} ({params.get('method_path')})   name {params.get('name')}",
+        f"path     {path}",
+        f"built    {params.get('built_at')} by {params.get('user')}@{params.get('host')}"
+        + (f" in {profile['wall']:.3f}s" if profile else ""),
+        f"git      {g.get('commit') or '(no commit)'} on {g.get('branch') or '(detached)'}"
+        + (f"  DIRTY: {', '.join(g.get('dirty_paths') or [])}" if g.get("dirty") else ""),
+    ]
+    if params.get("caption"):
+        lines.append(f"caption  {params['caption']}")
+    if params.get("options"):
+        lines.append("options  " + json.dumps(params["options"], sort_keys=True))
+    for k, v in (params.get("jobs") or {}).items():
+        lines.append(f"input    {k} = {v}")
+    for k, v in (params.get("files") or {}).items():
+        lines.append(f"file     {k} {v[:12]}")
+    for k, v in (params.get("sources") or {}).items():
+        lines.append(f"source   {k} {v[:12]}")
+    if has_result:
+        text = json.dumps(result)
+        lines.append("result   " + (text if len(text) < 200 else text[:197] + "..."))
+    elif os.path.exists(os.path.join(path, "result.pickle")):
+        lines.append("result   (pickle: load it with Job.load())")
+    for o in outputs:
+        lines.append(f"output   {o}")
+    print("\n".join(lines))

@@ -1,0 +1,316 @@
+"""Runs one job inside its (temporary) job directory.  This is the code of the
+job process: it learns everything from ``job.json`` and ``.run.json`` in that
+directory, checks the source copies against their recorded blob hashes, and
+only then imports the method from them.
+
+    python -m accelgit.runner JOBDIR        (or forked by accelgit.forkserver)
+"""
+from __future__ import annotations
+
+import datetime
+import importlib.util
+import inspect
+import json
+import os
+import pickle
+import resource
+import sys
+import time
+import traceback
+from collections.abc import Mapping
+
+from .identity import decode_value, git_blob_sha1
+from .jobref import Job, safe_join
+
+RUN_FILE = ".run.json"
+ERROR_FILE = ".error.json"
+INJECTABLE = ("job", "options", "jobs", "files", "slices", "sliceno", "prepare_res", "analysis_res")
+
+
+class ReadOnly(Mapping):
+    """A read-only mapping that also allows attribute access (``options.scale``)."""
+
+    def __init__(self, data: dict):
+        object.__setattr__(self, "_data", dict(data))
+
+    def __getitem__(self, k):
+        return self._data[k]
+
+    def __iter__(self):
+        return iter(self._data)
+
+    def __len__(self):
+        return len(self._data)
+
+    def __getattr__(self, k):
+        try:
+            return self._data[k]
+        except KeyError:
+            raise AttributeError(f"no such name: {k!r} (have: {', '.join(self._data) or 'none'})") from None
+
+    def __setattr__(self, k, v):
+        raise TypeError("options and jobs are read-only")
+
+    def __repr__(self):
+        return f"ReadOnly({self._data!r})"
+
+
+class JobContext(Job):
+    """The running job itself: ``job.open(name, "w")`` etc. write into its output."""
+
+    def __init__(self, path: str, params: dict):
+        self._params = params
+        self._waiter = None
+        self.path = os.path.abspath(path)
+        self.id, self.method, self.name = params["id"], params["method"], params.get("name")
+
+    def open(self, name: str, mode: str = "r", **kw):
+        path = self.filename(name)
+        if any(c in mode for c in "wax+"):
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+        return open(path, mode, **kw)
+
+    def save(self, obj, name: str) -> str:
+        with self.open(name, "wb") as f:
+            pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
+        return name
+
+    def json_save(self, obj, name: str) -> str:
+        with self.open(name, "w", encoding="utf-8") as f:
+            json.dump(obj, f, indent=1, sort_keys=True, default=_json_default)
+            f.write("\n")
+        return name
+
+
+def _json_default(o):
+    if isinstance(o, (datetime.date, datetime.datetime)):
+        return o.isoformat()
+    raise TypeError(f"{type(o).__name__} is not JSON serialisable")
+
+
+def _json_exact(value) -> bool:
+    """True when JSON stores ``value`` exactly (loads(dumps(v)) == v, same types)."""
+    if value is None or isinstance(value, (bool, str)):
+        return True
+    if isinstance(value, int):
+        return True
+    if isinstance(value, float):
+        return value == value and value not in (float("inf"), float("-inf"))
+    if type(value) is list:
+        return all(_json_exact(v) for v in value)
+    if type(value) is dict:
+        return all(isinstance(k, str) and _json_exact(v) for k, v in value.items())
+    return False
+
+
+class Phase:
+    """Redirects fds 1 and 2 into ``log/<name>.txt`` and times the phase."""
+
+    def __init__(self, jobdir: str, name: str):
+        self.log = os.path.join(jobdir, "log", f"{name}.txt")
+
+    def __enter__(self):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.fd = os.open(self.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        self.saved = os.dup(1), os.dup(2)
+        os.dup2(self.fd, 1)
+        os.dup2(self.fd, 2)
+        self.t0, self.c0 = time.time(), _cpu()
+        return self
+
+    def __exit__(self, *exc):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.wall, self.cpu = time.time() - self.t0, _cpu() - self.c0
+        os.dup2(self.saved[0], 1)
+        os.dup2(self.saved[1], 2)
+        for fd in (*self.saved, self.fd):
+            os.close(fd)
+        return False
+
+    def stats(self) -> dict:
+        return {"wall": round(self.wall, 6), "cpu": round(self.cpu, 6)}
+
+
+def _cpu() -> float:
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def _peak_kb() -> int:
+    return max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+
+
+class MethodFailed(Exception):
+    pass
+
+
+def _call(fn, available: dict, where: str):
+    params = inspect.signature(fn).parameters
+    kwargs = {}
+    for name, p in params.items():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        if name in available:
+            kwargs[name] = available[name]
+        elif p.default is p.empty:
+            raise MethodFailed(f"{where}() asks for '{name}', which is not one of: {', '.join(INJECTABLE)}")
+    return fn(**kwargs)
+
+
+def load_method(jobdir: str, params: dict):
+    """Import the method from the job's own source copies, after checking each
+    copy against the blob hash recorded in job.json."""
+    src = os.path.join(jobdir, "source")
+    for rel, blob in params["sources"].items():
+        p = os.path.join(src, *rel.split("/"))
+        with open(p, "rb") as f:
+            if git_blob_sha1(f.read()) != blob:
+                raise MethodFailed(f"source copy {rel} does not match its recorded blob {blob[:12]}; refusing to run it")
+    folder = params["method_folder"]
+    roots = [os.path.join(src, *folder.split("/"))] if folder not in (".", "") else []
+    sys.path[:0] = roots + [src]
+    path = os.path.join(src, *params["method_path"].split("/"))
+    spec = importlib.util.spec_from_file_location(f"a_{params['method']}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_job(jobdir: str) -> int:
+    """Run the job in ``jobdir``; 0 on success.  On failure the traceback is in
+    the phase's log and ``.error.json`` says which phase."""
+    jobdir = os.path.abspath(jobdir)
+    with open(os.path.join(jobdir, "job.json"), encoding="utf-8") as f:
+        params = json.load(f)
+    with open(os.path.join(jobdir, RUN_FILE), encoding="utf-8") as f:
+        run = json.load(f)
+    out = os.path.join(jobdir, "output")
+    os.chdir(out)
+    profile = {"start": datetime.datetime.now(datetime.timezone.utc).isoformat(), "phases": {}}
+    t0, c0 = time.time(), _cpu()
+    phase_name = "setup"
+    try:
+        with Phase(jobdir, "setup") as ph:
+            module = load_method(jobdir, params)
+        profile["phases"]["setup"] = ph.stats()
+        slices = int(run["slices"])
+        jobs = {}
+        for k, v in run["inputs"].items():
+            jobs[k] = None if v is None else [Job(p) for p in v] if isinstance(v, list) else Job(v)
+        available = {
+            "job": JobContext(jobdir, params),
+            "options": ReadOnly(decode_value(params["options"])),
+            "jobs": ReadOnly(jobs),
+            "files": ReadOnly({p: os.path.join(run["root"], *p.split("/")) for p in params["files"]}),
+            "slices": slices,
+        }
+        result = None
+        if hasattr(module, "prepare"):
+            phase_name = "prepare"
+            with Phase(jobdir, "prepare") as ph:
+                available["prepare_res"] = _call(module.prepare, available, "prepare")
+            profile["phases"]["prepare"] = ph.stats()
+        if hasattr(module, "analysis"):
+            phase_name = "analysis"
+            t, c = time.time(), _cpu()
+            available["analysis_res"], per_slice = _analysis(jobdir, module.analysis, available, slices)
+            profile["phases"]["analysis"] = {"wall": round(time.time() - t, 6), "cpu": round(_cpu() - c, 6),
+                                             "slices": per_slice}
+        if hasattr(module, "synthesis"):
+            phase_name = "synthesis"
+            with Phase(jobdir, "synthesis") as ph:
+                result = _call(module.synthesis, available, "synthesis")
+            profile["phases"]["synthesis"] = ph.stats()
+        phase_name = "result"
+        if _json_exact(result):
+            with open(os.path.join(jobdir, "result.json"), "w", encoding="utf-8") as f:
+                json.dump(result, f, allow_nan=False)
+        else:
+            with open(os.path.join(jobdir, "result.pickle"), "wb") as f:
+                pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+    except BaseException as e:  # noqa: BLE001 - everything a method does wrong ends the job
+        log = os.path.join(jobdir, "log", f"{phase_name}.txt")
+        with open(log, "a", encoding="utf-8") as f:
+            if isinstance(e, MethodFailed):
+                f.write(f"accelgit: {e}\n")
+            else:
+                traceback.print_exception(type(e), e, e.__traceback__, file=f)
+        with open(os.path.join(jobdir, ERROR_FILE), "w", encoding="utf-8") as f:
+            json.dump({"phase": phase_name, "error": f"{type(e).__name__}: {e}",
+                       "log": f"log/{phase_name}.txt" if phase_name != "analysis" else "log/"}, f)
+        return 1
+    profile.update({"end": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+                    "wall": round(time.time() - t0, 6), "cpu": round(_cpu() - c0, 6),
+                    "peak_memory_kb": _peak_kb()})
+    with open(os.path.join(jobdir, "profile.json"), "w", encoding="utf-8") as f:
+        json.dump(profile, f, indent=1)
+    return 0
+
+
+def _analysis(jobdir: str, fn, available: dict, slices: int):
+    """analysis(sliceno) once per slice, each in a forked process."""
+    pids = {}
+    for sliceno in range(slices):
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                with Phase(jobdir, f"analysis-{sliceno}"):
+                    try:
+                        res = _call(fn, {**available, "sliceno": sliceno}, "analysis")
+                        with open(os.path.join(jobdir, f".slice-{sliceno}.pickle"), "wb") as f:
+                            pickle.dump((res, time.time()), f, protocol=pickle.HIGHEST_PROTOCOL)
+                        code = 0
+                    except BaseException as e:  # noqa: BLE001
+                        if isinstance(e, MethodFailed):
+                            print(f"accelgit: {e}", file=sys.stderr)
+                        else:
+                            traceback.print_exc()
+            finally:
+                os._exit(code)
+        pids[pid] = (sliceno, time.time())
+    failed = []
+    per_slice: list = [None] * slices
+    while pids:
+        pid, status, ru = os.wait4(-1, 0)
+        if pid not in pids:
+            continue
+        sliceno, started = pids.pop(pid)
+        per_slice[sliceno] = {"wall": round(time.time() - started, 6),
+                              "cpu": round(ru.ru_utime + ru.ru_stime, 6), "peak_memory_kb": ru.ru_maxrss}
+        if os.waitstatus_to_exitcode(status) != 0:
+            failed.append(sliceno)
+    if failed:
+        raise MethodFailed(f"analysis failed in slice {', '.join(map(str, sorted(failed)))}: "
+                           f"see log/analysis-{min(failed)}.txt")
+    results = []
+    for sliceno in range(slices):
+        p = os.path.join(jobdir, f".slice-{sliceno}.pickle")
+        with open(p, "rb") as f:      # written by our own child a moment ago
+            results.append(pickle.load(f)[0])
+        os.remove(p)
+    return results, per_slice
+
+
+def child_main(jobdir: str) -> int:
+    """Entry point in a fresh job process (fork or exec)."""
+    try:
+        fd = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(fd, 0)
+        os.close(fd)
+        return run_job(jobdir)
+    except BaseException:  # noqa: BLE001 - a bug of ours: say it in the job's log
+        try:
+            with open(os.path.join(jobdir, "log", "setup.txt"), "a", encoding="utf-8") as f:
+                traceback.print_exc(file=f)
+        except OSError:
+            pass
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(child_main(sys.argv[1]))

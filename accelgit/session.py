@@ -1,0 +1,303 @@
+"""One command's run of build scripts: finds the scripts, runs ``main(urd)``,
+and (for ``build``) reuses or schedules every job, independent ones in
+parallel, each after its inputs."""
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from .builder import BuildContext, JobFailed, JobSpec, build_job
+from .errors import AccelgitError, BuildFailed, ScriptError, UsageError
+from .jobref import Job
+from .methods import Methods
+from .store import Store
+from .urd import Urd
+
+RUNS = ".runs"
+
+
+def find_scripts(view, config, args: list[str] | None, cwd: str | None = None) -> list[str]:
+    """Repo paths of the build scripts to run: those named, else the configured globs."""
+    repo = view.repo
+    if args:
+        out = []
+        for a in args:
+            rel = repo.relpath(os.path.join(cwd or os.getcwd(), a))
+            if not view.exists(rel):
+                raise UsageError(f"build script '{a}' does not exist ({view.label})")
+            out.append(rel)
+        return out
+    if view.kind == "worktree":
+        import glob
+        candidates = None
+    else:
+        candidates = view.paths()
+    out = []
+    for pattern in config.scripts:
+        if candidates is None:
+            hits = sorted(os.path.relpath(p, repo.root).replace(os.sep, "/")
+                          for p in glob.glob(os.path.join(repo.root, pattern)) if os.path.isfile(p))
+        else:
+            depth = pattern.count("/")
+            hits = sorted(p for p in candidates if p.count("/") == depth and fnmatch.fnmatchcase(p, pattern))
+        out.extend(h for h in hits if h not in out)
+    if not out:
+        raise UsageError(f"no build script found ({view.label}): looked for {', '.join(config.scripts)}")
+    return out
+
+
+class Session:
+    """Shared by build and plan: the view, the methods, the store."""
+
+    mode = "build"
+
+    def __init__(self, repo, config, view):
+        self.repo, self.config, self.view = repo, config, view
+        self.store = Store(config)
+        self.methods = Methods(view, config.methods)
+        self.records: list[dict] = []      # one per distinct job, in first-use order
+        self._lock = threading.Lock()
+
+    def script_filename(self, script: str) -> str:
+        if self.view.kind == "worktree":
+            return os.path.join(self.repo.root, *script.split("/"))
+        return f"{self.view.label[:12]}:{script}"
+
+    def run_script(self, script: str) -> Urd:
+        try:
+            code = self.view.read(script)
+        except OSError as e:
+            raise ScriptError(f"{script}: cannot be read: {e.strerror or e}") from None
+        filename = self.script_filename(script)
+        try:
+            compiled = compile(code, filename, "exec", dont_inherit=True)
+        except SyntaxError as e:
+            raise ScriptError(f"{script}:{e.lineno}: syntax error: {e.msg}") from None
+        ns = {"__name__": "accelgit_build_script", "__file__": filename}
+        urd = Urd(self, script)
+        script_dir = os.path.dirname(filename)
+        added = self.view.kind == "worktree" and script_dir not in sys.path
+        if added:
+            sys.path.insert(0, script_dir)
+        try:
+            try:
+                exec(compiled, ns)
+            except AccelgitError:
+                raise
+            except Exception as e:  # noqa: BLE001
+                raise _script_error(script, filename, e) from None
+            main = ns.get("main")
+            if not callable(main):
+                raise ScriptError(f"{script}: a build script needs a 'def main(urd):' function, and this one has none")
+            try:
+                main(urd)
+            except (AccelgitError, KeyboardInterrupt):
+                raise
+            except Exception as e:  # noqa: BLE001
+                if self.mode == "plan" and type(e).__name__ == "PlanStopped":
+                    raise
+                raise _script_error(script, filename, e) from None
+        finally:
+            if added:
+                sys.path.remove(script_dir)
+        return urd
+
+    def submit(self, spec: JobSpec) -> Job:
+        raise NotImplementedError
+
+
+def _script_error(script: str, filename: str, e: BaseException) -> ScriptError:
+    line = None
+    for fs in traceback.extract_tb(e.__traceback__):
+        if fs.filename == filename:
+            line = fs.lineno
+    loc = f"{script}:{line}" if line else script
+    if os.environ.get("ACCELGIT_DEBUG") == "1":
+        traceback.print_exception(type(e), e, e.__traceback__)
+    return ScriptError(f"{loc}: {type(e).__name__}: {e}")
+
+
+class BuildSession(Session):
+    """Reuses what exists, builds what is missing with ``jobs_n`` in parallel."""
+
+    def __init__(self, repo, config, view, *, jobs_n: int | None = None, progress=None, live=None):
+        super().__init__(repo, config, view)
+        from .forkserver import Launcher
+        self.launcher = Launcher()
+        self.ctx = BuildContext(repo, config, self.store, view, self.launcher, live=live)
+        self.pool = ThreadPoolExecutor(max_workers=max(1, jobs_n or os.cpu_count() or 1))
+        self.progress = progress
+        self._futures: dict[str, Future] = {}
+        self._jobs: dict[str, Job] = {}
+        self.failures: list[JobFailed] = []
+
+    def submit(self, spec: JobSpec) -> Job:
+        with self._lock:
+            known = self._jobs.get(spec.id)
+        if known is not None:
+            return known
+        if not spec.force:
+            hit = self.store.find(spec.method.name, [spec.id] + spec.equivalent_ids, first=spec.workdir)
+            if hit:
+                job = Job(hit[0], id=hit[1], method=spec.method.name, name=spec.name)
+                self._record(spec, job, "reused", 0.0)
+                if self.progress:
+                    self.progress.event("reused", spec.dirname)
+                return job
+            broken = self.store.incomplete(spec.method.name, spec.id)
+            if broken:
+                print(f"accelgit: {broken} has no manifest.json, so it is not a complete job; "
+                      f"building it again", file=sys.stderr)
+        fut: Future = Future()
+        path = spec.workdir.job_path(spec.method.name, spec.id)
+        job = Job(path, id=spec.id, method=spec.method.name, name=spec.name,
+                  waiter=lambda: self._wait(fut))
+        rec = self._record(spec, job, "pending", None)
+        with self._lock:
+            self._futures[spec.id] = fut
+            self._jobs[spec.id] = job
+            deps = [self._futures[j.id] for j in _flat_inputs(spec.inputs) if j.id in self._futures]
+        remaining = [len(deps)]
+        lock = threading.Lock()
+
+        def start():
+            bad = [d for d in deps if d.exception() is not None]
+            if bad:
+                fut.set_exception(InputFailed(spec, bad[0].exception()))
+                rec["action"] = "failed"
+                return
+            self.pool.submit(self._build, spec, fut, rec)
+
+        def one_done(_):
+            with lock:
+                remaining[0] -= 1
+                ready = remaining[0] == 0
+            if ready:
+                start()
+
+        if not deps:
+            start()
+        for d in deps:
+            d.add_done_callback(one_done)
+        return job
+
+    def _record(self, spec: JobSpec, job: Job, action: str, seconds) -> dict:
+        rec = {"id": spec.id, "method": spec.method.name, "name": spec.name, "action": action,
+               "path": job.path, "seconds": seconds}
+        with self._lock:
+            self._jobs.setdefault(spec.id, job)
+            self.records.append(rec)
+        return rec
+
+    def _build(self, spec: JobSpec, fut: Future, rec: dict) -> None:
+        if self.progress:
+            self.progress.event("start", spec.dirname)
+        try:
+            path, action, secs = build_job(spec, self.ctx)
+        except BaseException as e:  # noqa: BLE001 - handed to whoever waits for the job
+            rec["action"] = "failed"
+            if isinstance(e, JobFailed):
+                with self._lock:
+                    self.failures.append(e)
+            elif not isinstance(e, AccelgitError):
+                e = JobFailed(spec, f"internal error: {type(e).__name__}: {e}", None)
+                with self._lock:
+                    self.failures.append(e)
+            if self.progress:
+                self.progress.event("failed", spec.dirname)
+            fut.set_exception(e)
+            return
+        rec.update(action=action, path=path, seconds=round(secs, 4))
+        if self.progress:
+            self.progress.event(action, spec.dirname)
+        fut.set_result(path)
+
+    def _wait(self, fut: Future) -> None:
+        fut.result()
+
+    def finish(self) -> None:
+        """Wait for every scheduled job; raise BuildFailed if any failed."""
+        for fut in list(self._futures.values()):
+            try:
+                fut.result()
+            except BaseException:  # noqa: BLE001 - collected below
+                pass
+        self.pool.shutdown(wait=True)
+        self.launcher.close()
+        if self.progress:
+            self.progress.done()
+        errors = list(self.failures)
+        if errors:
+            skipped = sum(1 for r in self.records if r["action"] == "failed") - len(errors)
+            notes = [f"{len(errors) - 1} more failed"] if len(errors) > 1 else []
+            if skipped > 0:
+                notes.append(f"{skipped} not built because an input failed")
+            raise BuildFailed(str(errors[0]) + (f" ({'; '.join(notes)})" if notes else ""), errors)
+
+    def abort(self) -> None:
+        """Ctrl-C: kill running jobs and drop the queue; temp folders are removed."""
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.launcher.kill_all()
+        self.launcher.close()
+
+    def record_run(self, script: str, urd: Urd) -> None:
+        """Remember this script's jobs, in call order: ``plan`` compares with it."""
+        rundir = os.path.join(self.store.target.path, RUNS)
+        os.makedirs(rundir, exist_ok=True)
+        data = {"script": script, "commit": self.repo.head(), "view": self.view.label,
+                "finished_at": time.time(),
+                "jobs": [{"id": j.id, "method": j.method, "name": j.name} for j in urd.joblist]}
+        slug = script.replace("/", "__")
+        tmp = os.path.join(rundir, f".{slug}.{os.getpid()}.tmp")
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=1)
+        os.replace(tmp, os.path.join(rundir, slug + ".json"))
+
+
+class InputFailed(AccelgitError):
+    exit_code = 1
+
+    def __init__(self, spec: JobSpec, cause: BaseException):
+        super().__init__(f"job {spec.dirname} was not built: an input job failed ({cause})")
+
+
+def _flat_inputs(inputs: dict):
+    for v in inputs.values():
+        if isinstance(v, list):
+            yield from v
+        elif v is not None:
+            yield v
+
+
+def run_build(repo, config, scripts: list[str] | None, *, jobs_n=None, progress=None, live=None,
+              cwd: str | None = None) -> BuildSession:
+    from .gitrepo import WorktreeView
+    view = WorktreeView(repo)
+    session = BuildSession(repo, config, view, jobs_n=jobs_n, progress=progress, live=live)
+    try:
+        paths = find_scripts(view, config, scripts, cwd)
+        done = []
+        for script in paths:
+            urd = session.run_script(script)
+            done.append((script, urd))
+        session.finish()
+    except KeyboardInterrupt:
+        session.abort()
+        raise
+    except BaseException:
+        try:
+            session.finish()
+        except BuildFailed:
+            pass
+        raise
+    finally:
+        view.close()
+    for script, urd in done:
+        session.record_run(script, urd)
+    return session

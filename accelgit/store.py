@@ -1,0 +1,234 @@
+"""The job store (SPEC §6): workdirs of content-addressed job directories.
+
+A job directory is ``<workdir>/<method>-<first 12 hex of id>``.  It exists
+only once it holds ``manifest.json`` (written last); it appears by one
+``rename`` of a folder built under ``<workdir>/.tmp``.  Per-job locks live in
+``<workdir>/.locks``, failed builds are kept for their logs in
+``<workdir>/.failed`` until ``accelgit gc``.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import uuid
+
+from .errors import IntegrityError, JobNotFound, UsageError
+from .identity import job_dirname
+from .index import Index, scan_jobs
+
+MANIFEST = "manifest.json"
+TMP, LOCKS, FAILED = ".tmp", ".locks", ".failed"
+
+
+def file_sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def walk_files(root: str) -> list[str]:
+    """Every file below ``root`` as a relative path with ``/``, sorted."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        rel = os.path.relpath(dirpath, root)
+        for fn in filenames:
+            out.append(fn if rel == "." else f"{rel}/{fn}".replace(os.sep, "/"))
+    return sorted(out)
+
+
+def write_manifest(jobdir: str) -> dict:
+    """sha256 and size of every file but the manifest; written atomically."""
+    files = {}
+    for rel in walk_files(jobdir):
+        if rel == MANIFEST:
+            continue
+        p = os.path.join(jobdir, rel)
+        files[rel] = {"sha256": file_sha256(p), "size": os.path.getsize(p)}
+    manifest = {"format": 1, "files": files}
+    tmp = os.path.join(jobdir, MANIFEST + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(manifest, f, indent=1, sort_keys=True)
+    os.replace(tmp, os.path.join(jobdir, MANIFEST))
+    return manifest
+
+
+def read_manifest(jobdir: str) -> dict:
+    try:
+        with open(os.path.join(jobdir, MANIFEST), encoding="utf-8") as f:
+            m = json.load(f)
+    except FileNotFoundError:
+        raise IntegrityError(f"{jobdir}: no manifest.json, so this is not a complete job") from None
+    except ValueError:
+        raise IntegrityError(f"{jobdir}: manifest.json is not valid JSON") from None
+    if not isinstance(m, dict) or not isinstance(m.get("files"), dict):
+        raise IntegrityError(f"{jobdir}: manifest.json has no 'files' table")
+    return m
+
+
+def verified_bytes(jobdir: str, rel: str) -> bytes:
+    """The bytes of ``rel`` in a job, after checking them against its manifest.
+    Nothing from a workdir (a pickle above all) is used without this check."""
+    entry = read_manifest(jobdir)["files"].get(rel)
+    if entry is None:
+        raise IntegrityError(f"{jobdir}: {rel} is not in the job's manifest")
+    with open(os.path.join(jobdir, rel), "rb") as f:
+        data = f.read()
+    if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
+        raise IntegrityError(f"{jobdir}: {rel} does not match its manifest (modified after the build)")
+    return data
+
+
+@contextlib.contextmanager
+def job_lock(workdir: str, dirname: str):
+    import fcntl
+    locks = os.path.join(workdir, LOCKS)
+    os.makedirs(locks, exist_ok=True)
+    fd = os.open(os.path.join(locks, dirname + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+class Workdir:
+    def __init__(self, name: str, path: str):
+        self.name = name
+        self.path = os.path.abspath(path)
+        self.index = Index(self.path)
+        self._ids: dict[str, str] | None = None
+
+    def job_path(self, method: str, jid: str) -> str:
+        return os.path.join(self.path, job_dirname(method, jid))
+
+    def _known_ids(self) -> dict[str, str]:
+        if self._ids is None:
+            self._ids = {}
+            if os.path.isdir(self.path):
+                self._ids = self.index.ids() or {}
+        return self._ids
+
+    def lookup(self, method: str, jid: str) -> str | None:
+        """The path of the complete job ``jid``, or None."""
+        dirname = job_dirname(method, jid)
+        path = os.path.join(self.path, dirname)
+        if not os.path.isfile(os.path.join(path, MANIFEST)):
+            return None
+        known = self._known_ids().get(dirname)
+        if known is None:
+            try:
+                with open(os.path.join(path, "job.json"), encoding="utf-8") as f:
+                    params = json.load(f)
+                known = params.get("id")
+            except (OSError, ValueError):
+                return None
+            if known:
+                self._known_ids()[dirname] = known
+                self.index.add(params, dirname)
+        return path if known == jid else None
+
+    def has_dir(self, method: str, jid: str) -> bool:
+        """A job folder is there, complete or not (no manifest: refused for reuse)."""
+        return os.path.isdir(self.job_path(method, jid))
+
+    def added(self, params: dict, dirname: str) -> None:
+        self._known_ids()[dirname] = params["id"]
+        self.index.add(params, dirname)
+
+    def new_tmp(self, dirname: str) -> str:
+        tmp = os.path.join(self.path, TMP, f"{dirname}.{os.getpid()}.{uuid.uuid4().hex[:8]}")
+        os.makedirs(tmp)
+        return tmp
+
+    def jobs(self):
+        return scan_jobs(self.path)
+
+
+class Store:
+    """All configured workdirs: jobs are reused from any, built into the target."""
+
+    def __init__(self, config):
+        self.config = config
+        self.workdirs = {name: Workdir(name, config.workdir_path(name)) for name in config.workdirs}
+        self.target = self.workdirs[config.target_workdir]
+
+    def workdir(self, name: str | None) -> Workdir:
+        if name is None:
+            return self.target
+        try:
+            return self.workdirs[name]
+        except KeyError:
+            raise UsageError(f"unknown workdir '{name}' (configured: {', '.join(self.workdirs)})") from None
+
+    def ordered(self, first: Workdir | None = None) -> list[Workdir]:
+        first = first or self.target
+        return [first] + [w for w in self.workdirs.values() if w is not first]
+
+    def find(self, method: str, ids: list[str], first: Workdir | None = None) -> tuple[str, str] | None:
+        """``(path, id)`` of the first complete job among ``ids`` in any workdir."""
+        for wd in self.ordered(first):
+            for jid in ids:
+                p = wd.lookup(method, jid)
+                if p:
+                    return p, jid
+        return None
+
+    def incomplete(self, method: str, jid: str) -> str | None:
+        """A folder for ``jid`` without a manifest (refused for reuse), if any."""
+        for wd in self.ordered():
+            p = wd.job_path(method, jid)
+            if os.path.isdir(p) and not os.path.isfile(os.path.join(p, MANIFEST)):
+                return p
+        return None
+
+    def all_jobs(self):
+        """``(workdir, dirname, params)`` of every complete job."""
+        for wd in self.workdirs.values():
+            for dirname, params in wd.jobs():
+                yield wd, dirname, params
+
+    def resolve(self, spec: str) -> str:
+        """A JOB argument: a path, a directory name, a job id or a unique prefix."""
+        if os.sep in spec or spec.startswith(".") or os.path.isdir(spec):
+            p = os.path.abspath(spec)
+            if os.path.isfile(os.path.join(p, "job.json")):
+                return p
+            if os.path.isdir(p) and os.path.isfile(os.path.join(os.path.dirname(p), "job.json")):
+                return os.path.dirname(p)
+        hits = set()
+        for wd in self.workdirs.values():
+            d = os.path.join(wd.path, spec)
+            if spec and not spec.startswith(".") and os.path.isfile(os.path.join(d, "job.json")):
+                hits.add(d)
+        if not hits:
+            low = spec.lower()
+            for wd in self.workdirs.values():
+                try:
+                    names = os.listdir(wd.path)
+                except FileNotFoundError:
+                    continue
+                for name in names:
+                    if name.startswith("."):
+                        continue
+                    d = os.path.join(wd.path, name)
+                    ident = name.rsplit("-", 1)[-1]
+                    if ident.startswith(low) or (len(low) > 12 and low.startswith(ident)):
+                        if len(low) > 12:
+                            try:
+                                with open(os.path.join(d, "job.json"), encoding="utf-8") as f:
+                                    if not json.load(f).get("id", "").startswith(low):
+                                        continue
+                            except (OSError, ValueError):
+                                continue
+                        hits.add(d)
+        if not hits:
+            raise JobNotFound(f"no job matches '{spec}' in the workdirs ({', '.join(self.workdirs)})")
+        if len(hits) > 1:
+            raise JobNotFound(f"'{spec}' is ambiguous: it matches {len(hits)} jobs ({', '.join(sorted(os.path.basename(h) for h in hits)[:4])}...)")
+        return hits.pop()
