@@ -6,8 +6,6 @@ Heavy modules are imported inside the commands, so ``accelgit hook run`` and
 """
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import sys
 from typing import Annotated, List, Optional
@@ -39,19 +37,7 @@ def _cwd(directory: Optional[str]) -> str:
     return os.path.abspath(directory or ".")
 
 
-def emit(obj) -> None:
-    sys.stdout.write(json.dumps(obj, indent=1, sort_keys=False, default=str) + "\n")
-    sys.stdout.flush()
-
-
-def _stdout_to_stderr(enabled: bool):
-    """With --json, stdout holds only the JSON: what scripts print goes to stderr."""
-    return contextlib.redirect_stdout(sys.stderr) if enabled else contextlib.nullcontext()
-
-
-def _table(rows, headers) -> str:
-    from tabulate import tabulate
-    return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
+from .output import emit, stdout_to_stderr as _stdout_to_stderr, table as _table  # noqa: E402
 
 
 # --------------------------------------------------------------- init / build
@@ -125,6 +111,108 @@ def log_(method: Annotated[Optional[str], typer.Option("--method", help="Only jo
     print(_table([[r["built_at"][:19].replace("T", " ") if r["built_at"] else "", r["dirname"], r["name"],
                    (r["git_commit"] or "-")[:10] + ("*" if r["dirty"] else ""), r["workdir"]] for r in rows],
                  ["built", "job", "name", "commit", "workdir"]))
+
+
+# --------------------------------------------------------------- plan / verify / report
+
+@app.command()
+def plan(scripts: Scripts = None,
+         staged: Annotated[bool, typer.Option("--staged", help="Plan the index: exactly what a commit would hold.")] = False,
+         at: Annotated[Optional[str], typer.Option("--at", metavar="REV", help="Plan any commit, branch or tag, without checkout.")] = None,
+         exit_code: Annotated[bool, typer.Option("--exit-code", help="Exit 1 when anything would be built.")] = False,
+         directory: Dir = None, as_json: Json = False):
+    """Dry run: every job the scripts would use, reuse or build, and why."""
+    from .plan import plan_command
+    repo, config = _open(directory)
+    raise typer.Exit(plan_command(repo, config, scripts, staged=staged, at=at, exit_code=exit_code,
+                                  as_json=as_json, cwd=_cwd(directory)))
+
+
+@app.command()
+def verify(jobs: Annotated[Optional[List[str]], typer.Argument(metavar="[JOB]...", help="Jobs: id, prefix, directory name or path.")] = None,
+           all_jobs: Annotated[bool, typer.Option("--all", help="Every job in every workdir.")] = False,
+           script: Annotated[Optional[List[str]], typer.Option("--script", help="The jobs a build script uses (repeatable).")] = None,
+           at: Annotated[Optional[str], typer.Option("--at", metavar="REV", help="Check currency against this commit.")] = None,
+           rerun: Annotated[bool, typer.Option("--rerun", help="Rebuild each job in a scratch folder and compare.")] = False,
+           strict: Annotated[bool, typer.Option("--strict", help="Jobs built from uncommitted content fail.")] = False,
+           directory: Dir = None, as_json: Json = False):
+    """Check stored jobs: integrity, identity, currency, provenance, reproducibility."""
+    from .verify import verify_command
+    repo, config = _open(directory)
+    raise typer.Exit(verify_command(repo, config, jobs or [], all_jobs=all_jobs, scripts=script or [], at=at,
+                                    rerun=rerun, strict=strict, as_json=as_json, cwd=_cwd(directory)))
+
+
+@app.command()
+def report(base: Annotated[str, typer.Option("--base", metavar="REV", help="The revision the change starts from.")],
+           head: Annotated[Optional[str], typer.Option("--head", metavar="REV", help="The changed revision (default: HEAD).")] = None,
+           staged: Annotated[bool, typer.Option("--staged", help="Compare with the index instead of a commit.")] = False,
+           fmt: Annotated[str, typer.Option("--format", help="markdown, json or html.")] = "markdown",
+           output: Annotated[Optional[str], typer.Option("-o", "--output", metavar="FILE", help="Write here instead of stdout.")] = None,
+           directory: Dir = None, as_json: Json = False):
+    """Code-review report of which jobs a change invalidates, and why."""
+    from .report import report_command
+    repo, config = _open(directory)
+    raise typer.Exit(report_command(repo, config, base=base, head=head, staged=staged,
+                                    fmt="json" if as_json else fmt, output=output, cwd=_cwd(directory)))
+
+
+# --------------------------------------------------------------- hooks
+
+HookNames = Annotated[Optional[List[str]], typer.Option("--hook", help="pre-commit, post-merge or post-checkout (repeatable; default: all three).")]
+
+
+@hooks_app.command("install")
+def hooks_install(hook: HookNames = None, directory: Dir = None, as_json: Json = False):
+    """Install accelgit's git hooks (a hook you already have is kept and still runs)."""
+    from .hooks import install_command
+    repo, config = _open(directory)
+    raise typer.Exit(install_command(repo, config, hook or [], as_json=as_json))
+
+
+@hooks_app.command("uninstall")
+def hooks_uninstall(hook: HookNames = None, directory: Dir = None, as_json: Json = False):
+    """Remove accelgit's git hooks and put back any hook they replaced."""
+    from .hooks import uninstall_command
+    repo, config = _open(directory)
+    raise typer.Exit(uninstall_command(repo, config, hook or [], as_json=as_json))
+
+
+@hooks_app.command("status")
+def hooks_status(directory: Dir = None, as_json: Json = False):
+    """Which accelgit hooks are installed, where, and their policies."""
+    from .hooks import status_command
+    repo, config = _open(directory)
+    raise typer.Exit(status_command(repo, config, as_json=as_json))
+
+
+@hook_app.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def hook_run(ctx: typer.Context,
+             name: Annotated[str, typer.Argument(help="pre-commit, post-merge or post-checkout.")],
+             directory: Dir = None, as_json: Json = False):
+    """Run one hook now (what the installed hook scripts call)."""
+    from .hooks import run_hook_command
+    raise typer.Exit(run_hook_command(name, list(ctx.args), directory=directory, as_json=as_json))
+
+
+# --------------------------------------------------------------- which / gc
+
+@app.command()
+def which(file: Annotated[str, typer.Argument(help="A file inside a job directory.")],
+          directory: Dir = None, as_json: Json = False):
+    """Which job made FILE."""
+    from .inspect_cmd import which_file
+    repo, config = _open(directory)
+    which_file(repo, config, file, as_json=as_json, emit=emit)
+
+
+@app.command()
+def gc(dry_run: Annotated[bool, typer.Option("--dry-run", "-n", help="Only say what would be removed.")] = False,
+       directory: Dir = None, as_json: Json = False):
+    """Remove failed builds, leftover temp folders, and jobs no build script uses."""
+    from .gc import gc_command
+    repo, config = _open(directory)
+    raise typer.Exit(gc_command(repo, config, dry_run=dry_run, as_json=as_json))
 
 
 # --------------------------------------------------------------- entry point

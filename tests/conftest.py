@@ -1,0 +1,172 @@
+"""Shared fixtures: real git repositories in temp folders, and accelgit run
+as a real subprocess (``python -m accelgit``), exactly as a user runs it."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def git_env(home: Path | None = None) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") and k != "ACCELGIT_DEBUG"}
+    env.update({
+        "GIT_AUTHOR_NAME": "Test Author", "GIT_AUTHOR_EMAIL": "author@example.com",
+        "GIT_COMMITTER_NAME": "Test Author", "GIT_COMMITTER_EMAIL": "author@example.com",
+        "GIT_CONFIG_NOSYSTEM": "1", "PYTHONDONTWRITEBYTECODE": "1",
+    })
+    if home is not None:
+        env["HOME"] = str(home)
+        env["GIT_CONFIG_GLOBAL"] = str(home / ".gitconfig")
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
+class Repo:
+    """A real git repository in a temp folder, with helpers to edit, commit
+    and run accelgit in it."""
+
+    def __init__(self, path: Path, home: Path):
+        self.path = path
+        self.home = home
+        self.env = git_env(home)
+
+    # -- files
+    def write(self, rel: str, text: str, dedent: bool = True) -> Path:
+        p = self.path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(textwrap.dedent(text) if dedent else text, encoding="utf-8")
+        return p
+
+    def read(self, rel: str) -> str:
+        return (self.path / rel).read_text(encoding="utf-8")
+
+    def remove(self, rel: str) -> None:
+        (self.path / rel).unlink()
+
+    # -- git
+    def git(self, *args: str, check: bool = True, **kw) -> subprocess.CompletedProcess:
+        proc = subprocess.run(["git", *args], cwd=self.path, env=self.env, capture_output=True, text=True, **kw)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"git {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    def commit(self, message: str = "commit", *paths: str) -> str:
+        self.git("add", "-A", *paths)
+        self.git("commit", "-q", "--allow-empty", "-m", message)
+        return self.git("rev-parse", "HEAD").stdout.strip()
+
+    # -- accelgit
+    def run(self, *args: str, check: bool | None = None, input: str | None = None,
+            env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+        """``accelgit ARGS`` as a subprocess; ``check=True`` asserts exit 0."""
+        e = dict(self.env)
+        if env:
+            e.update(env)
+        proc = subprocess.run([sys.executable, "-m", "accelgit", *args], cwd=cwd or self.path, env=e,
+                              capture_output=True, text=True, input=input, timeout=300)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"accelgit {' '.join(args)} exited {proc.returncode}:\n"
+                                 f"--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}")
+        return proc
+
+    def json(self, *args: str, **kw) -> dict:
+        proc = self.run(*args, "--json", **kw)
+        try:
+            return json.loads(proc.stdout)
+        except ValueError:
+            raise AssertionError(f"accelgit {' '.join(args)} --json gave no JSON (exit {proc.returncode}):\n"
+                                 f"--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}") from None
+
+    def build(self, *args: str) -> dict:
+        """``accelgit build --json``, asserting success; returns the JSON."""
+        proc = self.run("build", *args, "--json")
+        assert proc.returncode == 0, f"build failed ({proc.returncode}):\n{proc.stderr}"
+        return json.loads(proc.stdout)
+
+    @property
+    def workdir(self) -> Path:
+        return self.path / ".accelgit" / "work"
+
+    def job_dirs(self) -> list[str]:
+        if not self.workdir.exists():
+            return []
+        return sorted(p.name for p in self.workdir.iterdir() if not p.name.startswith(".") and p.is_dir())
+
+
+def make_repo(base: Path, name: str = "repo") -> Repo:
+    path = base / name
+    path.mkdir(parents=True)
+    home = base / f"{name}-home"
+    home.mkdir(exist_ok=True)
+    r = Repo(path, home)
+    r.git("init", "-q", "-b", "main")
+    r.write(".gitignore", ".accelgit/\n")
+    return r
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    return make_repo(tmp_path)
+
+
+# A small pipeline used by many tests: a -> b -> c, with a helper module,
+# a depend_extra file, a data file and options.
+CHAIN = {
+    "data/input.txt": "one two three\nfour five\n",
+    "methods/_helper.py": """
+        def double(x):
+            return x * 2
+    """,
+    "methods/notes.txt": "extra dependency\n",
+    "methods/a.py": """
+        files = ("data/input.txt",)
+        options = {"scale": 1}
+
+        def synthesis(files, options):
+            with open(files["data/input.txt"]) as f:
+                return len(f.read().split()) * options.scale
+    """,
+    "methods/b.py": """
+        import _helper
+        jobs = ("a",)
+        depend_extra = ("methods/notes.txt",)
+
+        def synthesis(jobs):
+            return _helper.double(jobs.a.load())
+    """,
+    "methods/c.py": """
+        jobs = ("b",)
+        options = {"offset": 0, "label": "c"}
+
+        def synthesis(jobs, options, job):
+            value = jobs.b.load() + options.offset
+            with job.open("value.txt", "w") as f:
+                f.write(str(value))
+            return value
+    """,
+    "build.py": """
+        def main(urd):
+            a = urd.build("a")
+            b = urd.build("b", a=a)
+            urd.build("c", b=b)
+    """,
+}
+
+
+def write_files(r: Repo, files: dict) -> None:
+    for rel, text in files.items():
+        r.write(rel, text)
+
+
+@pytest.fixture
+def chain_repo(repo: Repo) -> Repo:
+    write_files(repo, CHAIN)
+    repo.commit("chain pipeline")
+    return repo
