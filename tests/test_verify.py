@@ -1,0 +1,421 @@
+"""``accelgit verify``: integrity, identity, currency, provenance, reproducible."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import CHAIN, Repo, make_repo, write_files
+
+from accelgit.store import write_manifest
+
+ALL = ("integrity", "identity", "currency", "provenance")
+
+
+@pytest.fixture(scope="module")
+def _built_chain(tmp_path_factory) -> Repo:
+    r = make_repo(tmp_path_factory.mktemp("built"))
+    write_files(r, CHAIN)
+    r.commit("chain pipeline")
+    r.build()
+    return r
+
+
+@pytest.fixture
+def built(_built_chain, tmp_path) -> Repo:
+    """The CHAIN pipeline, committed and built once per module, copied for each test."""
+    shutil.copytree(_built_chain.path, tmp_path / "repo", symlinks=True)
+    home = tmp_path / "home"
+    home.mkdir()
+    return Repo(tmp_path / "repo", home)
+
+
+def ids_to_dirs(repo) -> dict:
+    out = {}
+    for d in repo.job_dirs():
+        try:
+            out[json.loads((repo.workdir / d / "job.json").read_text())["id"]] = d
+        except (OSError, ValueError, KeyError):
+            pass
+    return out
+
+
+def verify(repo, *args):
+    """``(exit code, {dirname: {check: (ok, detail)}}, json)`` of ``verify --json``."""
+    proc = repo.run("verify", *args, "--json")
+    assert proc.stdout, f"no JSON (exit {proc.returncode}):\n{proc.stderr}"
+    data = json.loads(proc.stdout)
+    names = ids_to_dirs(repo)
+    jobs = {}
+    for j in data["jobs"]:
+        assert [c["check"] for c in j["checks"]] == list(ALL) + (["reproducible"] if "--rerun" in args else [])
+        assert set(j) == {"id", "checks"}
+        jobs[names.get(j["id"], j["id"])] = {c["check"]: (c["ok"], c["detail"]) for c in j["checks"]}
+    assert data["ok"] == all(ok for checks in jobs.values() for ok, _ in checks.values())
+    assert proc.returncode == (0 if data["ok"] else 1), proc.stderr
+    return proc.returncode, jobs, data
+
+
+def failing(jobs: dict) -> set:
+    return {(d.rsplit("-", 1)[0], c) for d, checks in jobs.items() for c, (ok, _) in checks.items() if not ok}
+
+
+def dirs(repo) -> dict:
+    """method -> its (only) job dir."""
+    out = {}
+    for d in repo.job_dirs():
+        m = d.rsplit("-", 1)[0]
+        assert m not in out, repo.job_dirs()
+        out[m] = repo.workdir / d
+    return out
+
+
+def snapshot(root: Path) -> dict:
+    return {str(p.relative_to(root)): (p.stat().st_mtime_ns, p.stat().st_size)
+            for p in sorted(root.rglob("*"))}
+
+
+# --------------------------------------------------------------- untouched jobs
+
+def test_untouched_jobs_pass_every_check_and_verify_writes_nothing(built):
+    before = snapshot(built.workdir)
+    code, jobs, data = verify(built, "--all", "--rerun")
+    assert code == 0 and data["ok"] is True
+    assert sorted(d.rsplit("-", 1)[0] for d in jobs) == ["a", "b", "c"]
+    for checks in jobs.values():
+        assert all(ok for ok, _ in checks.values()), checks
+        assert not any(detail.startswith("warning") for _, detail in checks.values())
+        assert checks["reproducible"][1].startswith("rerun gave the same")
+    assert snapshot(built.workdir) == before, "verify wrote into the workdir"
+
+    table = built.run("verify", "--all", check=True).stdout
+    assert table.splitlines()[0].split() == ["job", "check", "ok", "detail"]
+    assert "3 jobs verified: all checks passed" in table
+    assert "FAIL" not in table
+
+
+# --------------------------------------------------------------- tampering
+
+def _edit_output(d):
+    (d["c"] / "output" / "value.txt").write_text("999")
+
+
+def _delete_output(d):
+    (d["c"] / "output" / "value.txt").unlink()
+
+
+def _add_output(d):
+    (d["b"] / "output" / "extra.txt").write_text("sneaked in")
+
+
+def _edit_source_copy(d):
+    p = d["b"] / "source" / "methods" / "_helper.py"
+    p.write_text(p.read_text() + "# edited\n")
+
+
+def _delete_manifest(d):
+    (d["a"] / "manifest.json").unlink()
+
+
+def _edit_job_json(d):
+    p = d["a"] / "job.json"
+    params = json.loads(p.read_text())
+    params["options"]["scale"] = 5
+    p.write_text(json.dumps(params, indent=1, sort_keys=True))
+
+
+def _edit_job_json_and_manifest(d):
+    _edit_job_json(d)
+    write_manifest(str(d["a"]))            # a thorough tamperer: the manifest matches again
+
+
+def _edit_source_digest_and_manifest(d):
+    p = d["b"] / "job.json"
+    params = json.loads(p.read_text())
+    params["source"] = "0" * 64
+    p.write_text(json.dumps(params, indent=1, sort_keys=True))
+    write_manifest(str(d["b"]))
+
+
+@pytest.mark.parametrize("tamper, expect, words", [
+    (_edit_output, {("c", "integrity")}, "modified: output/value.txt"),
+    (_delete_output, {("c", "integrity")}, "missing: output/value.txt"),
+    (_add_output, {("b", "integrity")}, "extra: output/extra.txt"),
+    (_edit_source_copy, {("b", "integrity")}, "source copies differ from their recorded blobs: source/methods/_helper.py"),
+    (_delete_manifest, {("a", "integrity")}, "manifest.json is missing"),
+    (_edit_job_json, {("a", "integrity"), ("a", "identity")}, "modified: job.json"),
+    (_edit_job_json_and_manifest, {("a", "identity")}, "give id"),
+    (_edit_source_digest_and_manifest, {("b", "identity")}, "recorded source digest 000000000000 is not the digest"),
+], ids=["edit-output", "delete-output", "add-output", "edit-source-copy", "delete-manifest",
+        "edit-job-json", "edit-job-json-and-manifest", "edit-source-digest"])
+def test_tampering_is_caught_in_that_job_and_check(built, tamper, expect, words):
+    tamper(dirs(built))
+    code, jobs, _ = verify(built, "--all")
+    assert code == 1
+    assert failing(jobs) == expect
+    details = [jobs[d][c][1] for d in jobs for c in jobs[d] if (d.rsplit("-", 1)[0], c) in expect]
+    assert any(words in det for det in details), details
+
+
+def test_tampered_source_copy_is_not_rerun_but_tampered_output_is_compared_with_the_manifest(built):
+    d = dirs(built)
+    _edit_source_copy(d)
+    _edit_output(d)
+    code, jobs, _ = verify(built, "--all", "--rerun")
+    assert failing(jobs) == {("b", "integrity"), ("b", "reproducible"), ("c", "integrity")}
+    b = next(k for k in jobs if k.startswith("b-"))
+    assert jobs[b]["reproducible"][1] == "not rerun: source copy methods/_helper.py does not match its recorded blob"
+
+
+def test_build_refuses_to_reuse_a_job_without_manifest(built):
+    a = dirs(built)["a"]
+    (a / "manifest.json").unlink()
+    proc = built.run("build", "--json")
+    assert proc.returncode == 0, proc.stderr
+    actions = {j["method"]: j["action"] for j in json.loads(proc.stdout)["jobs"]}
+    assert actions == {"a": "built", "b": "reused", "c": "reused"}
+    assert f"accelgit: {a} has no manifest.json, so it is not a complete job; building it again" in proc.stderr
+    assert (a / "manifest.json").is_file()
+    assert verify(built, "--all")[0] == 0
+
+
+# --------------------------------------------------------------- reproducible
+
+def test_rerun_names_the_nondeterministic_file(repo):
+    repo.write("methods/noisy.py", """
+        import random
+
+        def synthesis(job):
+            with job.open("noise.txt", "w") as f:
+                f.write(str(random.random()))
+            with job.open("stable.txt", "w") as f:
+                f.write("same")
+            return 1
+    """)
+    repo.write("methods/steady.py", """
+        options = {"n": 3}
+
+        def synthesis(job, options):
+            job.json_save({"n": options.n}, "n.json")
+            return {"squares": [i * i for i in range(options.n)]}
+    """)
+    repo.write("build.py", """
+        def main(urd):
+            urd.build("noisy")
+            urd.build("steady", n=4)
+    """)
+    repo.commit("two methods")
+    repo.build()
+    before = snapshot(repo.workdir)
+    code, jobs, _ = verify(repo, "--all", "--rerun")
+    assert code == 1
+    assert failing(jobs) == {("noisy", "reproducible")}
+    noisy = next(v for k, v in jobs.items() if k.startswith("noisy-"))
+    assert noisy["reproducible"][1] == "not reproducible: differ: output/noise.txt"
+    steady = next(v for k, v in jobs.items() if k.startswith("steady-"))
+    assert steady["reproducible"] == (True, "rerun gave the same 2 files (output/ and result)")
+    assert snapshot(repo.workdir) == before, "the rerun touched the stored jobs"
+    table = repo.run("verify", "--all", "--rerun")
+    assert table.returncode == 1
+    assert "output/noise.txt" in table.stdout and "1 failed a check" in table.stdout
+
+
+def test_rerun_uses_recorded_data_and_inputs_even_after_the_work_tree_changed(built):
+    built.write("data/input.txt", "six seven\n")
+    code, jobs, _ = verify(built, "--all", "--rerun")
+    # the data change makes a (and so b, c) not current, but each still reproduces
+    assert failing(jobs) == {("a", "currency"), ("b", "currency"), ("c", "currency")}
+
+
+def test_rerun_of_a_failing_method_says_why(repo):
+    repo.write("methods/flaky.py", """
+        import os
+
+        def synthesis():
+            if os.path.exists(os.environ.get("FLAKY_FLAG", "/nonexistent")):
+                raise RuntimeError("flaky today")
+            return 1
+    """)
+    repo.write("build.py", "def main(urd):\n    urd.build('flaky')\n")
+    repo.commit("flaky")
+    repo.build()
+    flag = repo.path.parent / "flag"
+    flag.write_text("x")
+    proc = repo.run("verify", "--all", "--rerun", "--json", env={"FLAKY_FLAG": str(flag)})
+    data = json.loads(proc.stdout)
+    assert proc.returncode == 1
+    rep = data["jobs"][0]["checks"][-1]
+    assert rep["check"] == "reproducible" and rep["ok"] is False
+    assert rep["detail"] == "the rerun failed: RuntimeError: flaky today (in synthesis)"
+
+
+# --------------------------------------------------------------- provenance
+
+def test_dirty_build_is_a_provenance_warning_and_fails_with_strict(chain_repo):
+    chain_repo.write("methods/_helper.py", "def double(x):\n    return x * 2  # uncommitted\n")
+    chain_repo.build()
+    code, jobs, _ = verify(chain_repo, "--all")
+    assert code == 0
+    b = next(k for k in jobs if k.startswith("b-"))
+    assert jobs[b]["provenance"] == (True, "warning: built from uncommitted methods/_helper.py")
+    for k in jobs:
+        if k != b:
+            assert jobs[k]["provenance"][0] and not jobs[k]["provenance"][1].startswith("warning"), jobs[k]
+    assert "warn" in chain_repo.run("verify", b, check=True).stdout.split()
+
+    code, jobs, _ = verify(chain_repo, "--all", "--strict")
+    assert code == 1
+    assert failing(jobs) == {("b", "provenance")}
+    assert jobs[b]["provenance"][1] == "built from uncommitted methods/_helper.py (--strict)"
+
+
+def test_build_before_the_first_commit_is_uncommitted(repo):
+    repo.write("methods/one.py", "def synthesis():\n    return 1\n")
+    repo.write("build.py", "def main(urd):\n    urd.build('one')\n")
+    repo.build()
+    code, jobs, _ = verify(repo, "--all")
+    (checks,) = jobs.values()
+    assert code == 0
+    assert checks["provenance"] == (True, "warning: built before the first commit, from uncommitted methods/one.py")
+    code, jobs, _ = verify(repo, "--all", "--strict")
+    assert code == 1 and failing(jobs) == {("one", "provenance")}
+
+
+def test_unknown_commit_fails_provenance(built):
+    p = dirs(built)["c"] / "job.json"
+    params = json.loads(p.read_text())
+    params["git"]["commit"] = "1234567890" * 4
+    p.write_text(json.dumps(params))
+    write_manifest(str(p.parent))
+    code, jobs, _ = verify(built, "--all")
+    assert failing(jobs) == {("c", "provenance")}
+    c = next(k for k in jobs if k.startswith("c-"))
+    assert jobs[c]["provenance"][1] == "commit 123456789012 is not in this repository"
+
+
+# --------------------------------------------------------------- currency
+
+def test_currency_after_editing_a_method(built):
+    old = built.git("rev-parse", "HEAD:methods/_helper.py").stdout.strip()
+    built.write("methods/_helper.py", "def double(x):\n    return 2 * x\n")
+    new = built.git("hash-object", "methods/_helper.py").stdout.strip()
+    code, jobs, _ = verify(built, "--all")
+    assert code == 1
+    assert failing(jobs) == {("b", "currency"), ("c", "currency")}
+    d = {k.rsplit("-", 1)[0]: (k, v) for k, v in jobs.items()}
+    assert d["b"][1]["currency"][1] == (f"not current in the work tree: source methods/_helper.py: "
+                                        f"{old[:12]} → {new[:12]}")
+    assert d["c"][1]["currency"][1] == f"not current in the work tree: input b: {d['b'][0]} is not current"
+    assert d["a"][1]["currency"] == (True, "current in the work tree")
+
+
+def test_currency_after_editing_a_data_file_and_at_an_older_commit(built):
+    first = dict(dirs(built))
+    built.write("data/input.txt", "six seven\n")
+    code, jobs, _ = verify(built, str(first["a"]))
+    (a,) = jobs.values()
+    old = built.git("rev-parse", "HEAD:data/input.txt").stdout.strip()
+    new = built.git("hash-object", "data/input.txt").stdout.strip()
+    assert a["currency"] == (False, f"not current in the work tree: file data/input.txt: {old[:12]} → {new[:12]}")
+    head = built.commit("new data")
+    built.build()
+    new_a = next(built.workdir / d for d in built.job_dirs() if d.startswith("a-") and built.workdir / d != first["a"])
+    # at the older commit, the old job is current and the new one is not
+    _, jobs, _ = verify(built, str(first["a"]), str(new_a), "--at", "HEAD~1")
+    assert jobs[first["a"].name]["currency"][0] is True
+    assert jobs[first["a"].name]["currency"][1].startswith("current in commit ")
+    assert jobs[new_a.name]["currency"] == (False, f"not current in commit {built.git('rev-parse', 'HEAD~1').stdout[:12]}: "
+                                                   f"file data/input.txt: {new[:12]} → {old[:12]}")
+    _, jobs, _ = verify(built, str(new_a), "--at", head)
+    assert jobs[new_a.name]["currency"][0] is True
+    assert built.run("verify", "--all", "--at", "nosuchrev").returncode == 2
+
+
+def test_currency_after_method_removed_and_option_added(built):
+    built.remove("methods/c.py")
+    built.write("methods/a.py", built.read("methods/a.py").replace('{"scale": 1}', '{"scale": 1, "extra": True}'))
+    _, jobs, _ = verify(built, "--all")
+    d = {k.rsplit("-", 1)[0]: v for k, v in jobs.items()}
+    assert d["c"]["currency"] == (False, "not current in the work tree: method 'c' no longer exists")
+    assert "option 'extra' was added" in d["a"]["currency"][1]
+    assert failing(jobs) == {("a", "currency"), ("b", "currency"), ("c", "currency")}
+
+
+def test_currency_honours_equivalent_hashes(built):
+    recorded = json.loads((dirs(built)["a"] / "job.json").read_text())["source"]
+    text = built.read("methods/a.py") + "# a cosmetic comment\n"
+    built.write("methods/a.py", text + "equivalent_hashes = {'x': ('%s',)}\n" % recorded)
+    _, jobs, _ = verify(built, "--all")
+    det = next(v for k, v in jobs.items() if k.startswith("a-"))["currency"]
+    assert det[0] is False and "equivalent_hashes verifier is wrong" in det[1]
+    verifier = det[1].split("it should be '")[1].split("'")[0]
+    built.write("methods/a.py", text + "equivalent_hashes = {'%s': ('%s',)}\n" % (verifier, recorded))
+    _, jobs, _ = verify(built, "--all")
+    a = next(v for k, v in jobs.items() if k.startswith("a-"))
+    assert a["currency"] == (True, "current in the work tree (through equivalent_hashes)")
+    assert failing(jobs) == set()
+
+
+# --------------------------------------------------------------- selection
+
+def test_selection_by_prefix_dirname_path_all_and_script(chain_repo):
+    chain_repo.write("build_extra.py", """
+        def main(urd):
+            urd.build("a", scale=3)
+    """)
+    chain_repo.commit("second script")
+    out = chain_repo.build()
+    by = {(j["method"], j["id"]) for j in out["jobs"]}
+    a1 = next(i for m, i in by if m == "a" and (chain_repo.workdir / f"a-{i[:12]}" / "job.json").read_text().count('"scale": 1'))
+    names = ids_to_dirs(chain_repo)
+
+    def selected(*args):
+        return sorted(verify(chain_repo, *args)[1])
+
+    assert selected(a1[:8]) == [names[a1]]
+    assert selected(names[a1]) == [names[a1]]
+    assert selected(str(chain_repo.workdir / names[a1])) == [names[a1]]
+    assert selected(os.path.join(".accelgit", "work", names[a1], "output")) == [names[a1]]
+    assert selected("--all") == sorted(names.values())
+    assert len(names) == 4
+    chain = sorted(names[i] for m, i in by if m in "bc") + [names[a1]]
+    assert selected("--script", "build.py") == sorted(chain)
+    assert selected("--script", "build_extra.py") == sorted(set(names.values()) - set(chain))
+    assert selected("--script", "build_extra.py", names[a1], a1[:10]) == sorted(set(names.values()) - set(chain) | {names[a1]})
+    sub = chain_repo.path / "methods"
+    proc = chain_repo.run("verify", "--script", "../build.py", "--json", cwd=sub)
+    assert proc.returncode == 0 and len(json.loads(proc.stdout)["jobs"]) == 3
+
+
+def test_bad_selection_is_one_clear_line_and_exit_2(built):
+    for args, msg in [
+        (["zzzz"], "accelgit: no job matches 'zzzz' in the workdirs (local)"),
+        ([], "accelgit: verify needs something to check: name JOBs, or use --all or --script SCRIPT"),
+        (["--script", "nope.py"], "accelgit: no build record for 'nope.py'"),
+    ]:
+        proc = built.run("verify", *args)
+        assert proc.returncode == 2, proc
+        assert proc.stdout == ""
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(msg), proc.stderr
+
+
+def test_a_job_of_a_script_that_was_removed_fails(built):
+    c = dirs(built)["c"]
+    cid = json.loads((c / "job.json").read_text())["id"]
+    shutil.rmtree(c)
+    code, jobs, data = verify(built, "--script", "build.py")
+    assert code == 1 and len(jobs) == 3
+    assert jobs[cid] == {"integrity": (False, f"job {c.name} is not in any workdir (removed?)"),
+                         **{k: (False, "not checked: the job is missing") for k in ALL[1:]}}
+    assert failing({k: v for k, v in jobs.items() if k != cid}) == set()
+
+
+def test_verify_all_without_any_jobs(repo):
+    repo.write("methods/one.py", "def synthesis():\n    return 1\n")
+    repo.commit("one")
+    code, jobs, data = verify(repo, "--all")
+    assert code == 0 and data == {"ok": True, "jobs": []}
+    assert repo.run("verify", "--all", check=True).stdout.strip() == "no jobs to verify"
