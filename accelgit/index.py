@@ -23,15 +23,18 @@ def row_of(params: dict, dirname: str) -> tuple:
 
 
 class Index:
-    def __init__(self, workdir_path: str):
+    def __init__(self, workdir_path: str, readonly: bool = False):
         self.workdir = workdir_path
         self.path = os.path.join(workdir_path, "index.sqlite")
         self._db: sqlite3.Connection | None = None
         self.broken = False
+        self.readonly = readonly      # plan: never create, fill, repair or write the file
 
     def _connect(self) -> sqlite3.Connection | None:
         if self._db is not None or self.broken:
             return self._db
+        if self.readonly:
+            return self._connect_readonly()
         try:
             fresh = not os.path.exists(self.path)
             db = sqlite3.connect(self.path, timeout=2.0, check_same_thread=False, isolation_level=None)
@@ -44,6 +47,8 @@ class Index:
                 db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
                 self._db = db
                 self.rebuild()
+            else:
+                self._sync(db)
             self._db = db
         except sqlite3.OperationalError as e:
             if "locked" in str(e) or "busy" in str(e):
@@ -54,8 +59,55 @@ class Index:
             return self._recreate()
         return self._db
 
+    def _connect_readonly(self) -> sqlite3.Connection | None:
+        """Open an existing, current index read-only; anything else: no index."""
+        from urllib.parse import quote
+        self.broken = True
+        if not os.path.isfile(self.path):
+            return None
+        try:
+            db = sqlite3.connect(f"file:{quote(self.path)}?mode=ro", uri=True, timeout=2.0,
+                                 check_same_thread=False, isolation_level=None)
+            if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                db.close()
+                return None
+        except sqlite3.Error:
+            return None
+        self.broken = False
+        self._db = db
+        return db
+
+    def _sync(self, db: sqlite3.Connection) -> None:
+        """Catch up with the directories once per process: jobs built while the
+        index was locked or unwritable are added, vanished ones dropped."""
+        try:
+            names = {n for n in os.listdir(self.workdir) if not n.startswith(".")}
+        except OSError:
+            return
+        known = {r[0] for r in db.execute("SELECT dirname FROM jobs")}
+        gone = known - names
+        new = []
+        for name in sorted(names - known):
+            d = os.path.join(self.workdir, name)
+            if not os.path.isfile(os.path.join(d, "manifest.json")):
+                continue
+            try:
+                with open(os.path.join(d, "job.json"), encoding="utf-8") as f:
+                    params = json.load(f)
+            except (OSError, ValueError):
+                continue
+            if isinstance(params, dict) and isinstance(params.get("id"), str):
+                new.append(row_of(params, name))
+        if gone or new:
+            db.executemany("DELETE FROM jobs WHERE dirname = ?", [(g,) for g in gone])
+            db.executemany(f"INSERT OR REPLACE INTO jobs VALUES ({', '.join('?' * len(_COLUMNS))})", new)
+
     def _recreate(self) -> sqlite3.Connection | None:
         """The file is damaged: move it away and start again from the directories."""
+        if self.readonly or getattr(self, "_recreating", False):
+            self.broken = True
+            return None
+        self._recreating = True
         try:
             if self._db is not None:
                 self._db.close()
@@ -71,6 +123,8 @@ class Index:
         except sqlite3.Error:
             self.broken = True
             return None
+        finally:
+            self._recreating = False
 
     def _run(self, fn):
         db = self._connect()
@@ -93,6 +147,8 @@ class Index:
         return None if rows is None else dict(rows)
 
     def add(self, params: dict, dirname: str) -> None:
+        if self.readonly:
+            return
         self._run(lambda db: db.execute(f"INSERT OR REPLACE INTO jobs VALUES ({', '.join('?' * len(_COLUMNS))})",
                                         row_of(params, dirname)))
 

@@ -51,6 +51,9 @@ def write_manifest(jobdir: str) -> dict:
         files[rel] = {"sha256": file_sha256(p), "size": os.path.getsize(p)}
     manifest = {"format": 1, "files": files}
     tmp = os.path.join(jobdir, MANIFEST + ".tmp")
+    if os.environ.get("ACCELGIT_TEST_FAIL_MANIFEST"):      # fault injection (tests): a full disk
+        import errno
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), tmp)
     with open(tmp, "w", encoding="utf-8") as f:
         json.dump(manifest, f, indent=1, sort_keys=True)
     os.replace(tmp, os.path.join(jobdir, MANIFEST))
@@ -83,25 +86,63 @@ def verified_bytes(jobdir: str, rel: str) -> bytes:
     return data
 
 
+def _locked_fd(path: str, flags: int) -> int:
+    """An fd of ``path`` holding flock ``flags``.  If the file was unlinked (by
+    ``accelgit gc``) between open and lock, lock the new file instead, so two
+    holders never lock two different inodes of one path."""
+    import fcntl
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, flags)
+            try:
+                same = os.fstat(fd).st_ino == os.stat(path).st_ino
+            except FileNotFoundError:
+                same = False
+        except BaseException:
+            os.close(fd)
+            raise
+        if same:
+            return fd
+        os.close(fd)
+
+
 @contextlib.contextmanager
 def job_lock(workdir: str, dirname: str):
     import fcntl
     locks = os.path.join(workdir, LOCKS)
     os.makedirs(locks, exist_ok=True)
-    fd = os.open(os.path.join(locks, dirname + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    fd = _locked_fd(os.path.join(locks, dirname + ".lock"), fcntl.LOCK_EX)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
 
 
+SESSION_LOCK = ".session.lock"
+
+
+def session_lock(workdir: str) -> int | None:
+    """A shared lock on ``workdir`` held by every build while it runs (until
+    its run records are written): ``accelgit gc`` removes no job while one is
+    held.  Returns the fd (close it to release), or None where the workdir
+    cannot be written (a read-only shared workdir)."""
+    import fcntl
+    try:
+        os.makedirs(workdir, exist_ok=True)
+        fd = os.open(os.path.join(workdir, SESSION_LOCK), os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        return None
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    return fd
+
+
 class Workdir:
-    def __init__(self, name: str, path: str):
+    def __init__(self, name: str, path: str, readonly: bool = False):
         self.name = name
         self.path = os.path.abspath(path)
-        self.index = Index(self.path)
+        self.index = Index(self.path, readonly=readonly)
         self._ids: dict[str, str] | None = None
 
     def job_path(self, method: str, jid: str) -> str:
@@ -153,9 +194,9 @@ class Workdir:
 class Store:
     """All configured workdirs: jobs are reused from any, built into the target."""
 
-    def __init__(self, config):
+    def __init__(self, config, readonly: bool = False):
         self.config = config
-        self.workdirs = {name: Workdir(name, config.workdir_path(name)) for name in config.workdirs}
+        self.workdirs = {name: Workdir(name, config.workdir_path(name), readonly) for name in config.workdirs}
         self.target = self.workdirs[config.target_workdir]
 
     def workdir(self, name: str | None) -> Workdir:
@@ -218,6 +259,9 @@ class Store:
                         continue
                     d = os.path.join(wd.path, name)
                     ident = name.rsplit("-", 1)[-1]
+                    if name.startswith(spec) and "-" in spec:     # a directory-name prefix
+                        hits.add(d)
+                        continue
                     if ident.startswith(low) or (len(low) > 12 and low.startswith(ident)):
                         if len(low) > 12:
                             try:
