@@ -54,14 +54,14 @@ class PlanSession(Session):
         self.current_script: str | None = None
 
     def submit(self, spec) -> Job:
-        known = self._jobs.get(spec.id)
-        if known is not None:
-            return known
         m = spec.method.name
         script = spec.script or self.current_script
         ck = (script, m, spec.name)
-        occ = self._calls.get(ck, 0)
+        occ = self._calls.get(ck, 0)      # every call counts, as in the run record
         self._calls[ck] = occ + 1
+        known = self._jobs.get(spec.id)
+        if known is not None:
+            return known
         hit = None if spec.force else self.store.find(m, [spec.id] + spec.equivalent_ids, first=spec.workdir)
         if hit:
             job = Job(hit[0], id=hit[1], method=m, name=spec.name)
