@@ -3,12 +3,9 @@ one rename into place.  A failed or killed build never becomes a job."""
 from __future__ import annotations
 
 import datetime
-import getpass
 import json
 import os
-import platform
 import shutil
-import socket
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -17,7 +14,6 @@ from typing import Any
 from . import __version__
 from .errors import AccelgitError
 from .identity import git_blob_sha1, job_dirname
-from .runner import ERROR_FILE, RUN_FILE
 from .store import FAILED, MANIFEST, job_lock, write_manifest
 
 
@@ -88,12 +84,25 @@ def _params(spec: JobSpec, ctx: BuildContext) -> dict:
         "sources": m.sources, "method_path": m.path, "method_folder": m.folder,
         "build_script": spec.script,
         "git": ctx.git_meta(list(m.sources) + list(spec.files)),
-        "built_at": now, "host": socket.gethostname(), "user": _user(),
-        "python": platform.python_version(), "accelgit": __version__, "slices": ctx.config.slices,
+        "built_at": now, **_machine(), "accelgit": __version__, "slices": ctx.config.slices,
     }
 
 
+_MACHINE: dict = {}
+
+
+def _machine() -> dict:
+    """host, user and python of job.json: the same for every job of a process,
+    so looked up once (getuser reads the password database)."""
+    if not _MACHINE:
+        import platform
+        import socket
+        _MACHINE.update(host=socket.gethostname(), user=_user(), python=platform.python_version())
+    return _MACHINE
+
+
 def _user() -> str | None:
+    import getpass
     try:
         return getpass.getuser()
     except Exception:  # noqa: BLE001 - no user name is not an error
@@ -107,6 +116,7 @@ def _input_paths(inputs: dict) -> dict:
 
 def build_job(spec: JobSpec, ctx: BuildContext) -> tuple[str, str, float]:
     """Build ``spec`` unless a racer did; ``(path, "built"|"reused", seconds)``."""
+    from .runner import RUN_FILE     # here: the job process's module is not needed to reuse jobs
     wd = spec.workdir
     dirname = spec.dirname
     final = os.path.join(wd.path, dirname)
@@ -132,24 +142,28 @@ def build_job(spec: JobSpec, ctx: BuildContext) -> tuple[str, str, float]:
             for d in ("output", "log"):
                 os.mkdir(os.path.join(tmp, d))
             with open(os.path.join(tmp, "job.json"), "w", encoding="utf-8") as f:
-                json.dump(params, f, indent=1, sort_keys=True)
+                f.write(json.dumps(params, indent=1, sort_keys=True))    # (dumps: one write, same bytes)
             with open(os.path.join(tmp, RUN_FILE), "w", encoding="utf-8") as f:
-                json.dump({"inputs": _input_paths(spec.inputs), "root": ctx.repo.root,
-                           "slices": ctx.config.slices}, f)
+                f.write(json.dumps({"inputs": _input_paths(spec.inputs), "root": ctx.repo.root,
+                                    "slices": ctx.config.slices}))
             tick = _tailer(tmp, dirname, ctx.live) if ctx.live else None
             code = ctx.launcher.run(tmp, tick)
             if tick:
                 tick()
             if code != 0:
                 raise _failure(spec, tmp, wd, code)
-            os.remove(os.path.join(tmp, RUN_FILE))
-            write_manifest(tmp)
-            trash = None
-            if os.path.exists(final):
-                # forced rebuild, or a folder without a manifest (never reused): move it aside
-                trash = os.path.join(wd.path, ".tmp", f"{dirname}.old.{uuid.uuid4().hex[:8]}")
-                os.rename(final, trash)
-            os.rename(tmp, final)
+            try:
+                os.remove(os.path.join(tmp, RUN_FILE))
+                write_manifest(tmp)
+                _test_pause("ACCELGIT_TEST_PAUSE_BEFORE_RENAME")
+                trash = None
+                if os.path.exists(final):
+                    # forced rebuild, or a folder without a manifest (never reused): move it aside
+                    trash = os.path.join(wd.path, ".tmp", f"{dirname}.old.{uuid.uuid4().hex[:8]}")
+                    os.rename(final, trash)
+                os.rename(tmp, final)
+            except OSError as e:      # disk full, permissions: no job, and say where
+                raise JobFailed(spec, f"could not store the job: {e}", None) from None
             tmp = None
             if trash:
                 shutil.rmtree(trash, ignore_errors=True)
@@ -160,8 +174,16 @@ def build_job(spec: JobSpec, ctx: BuildContext) -> tuple[str, str, float]:
     return final, "built", time.time() - t0
 
 
+def _test_pause(var: str) -> None:
+    """Fault-injection point for tests: sleep ``$var`` seconds (a kill lands here)."""
+    secs = os.environ.get(var)
+    if secs:
+        time.sleep(float(secs))
+
+
 def _failure(spec: JobSpec, tmp: str, wd, code: int) -> JobFailed:
     """Keep the failed build's folder under .failed for its logs (gc removes it)."""
+    from .runner import ERROR_FILE
     err = {}
     try:
         with open(os.path.join(tmp, ERROR_FILE), encoding="utf-8") as f:
@@ -177,7 +199,8 @@ def _failure(spec: JobSpec, tmp: str, wd, code: int) -> JobFailed:
     else:
         detail = err.get("error", f"exit {code}")
     failure = JobFailed(spec, detail, log)
-    failure.traceback = _log_text(dest, err.get("log"))
+    # the method ran from tmp/source/..., which is now dest/source/...: point there
+    failure.traceback = _log_text(dest, err.get("log")).replace(tmp + os.sep, dest + os.sep)
     return failure
 
 

@@ -26,15 +26,10 @@ Dir = Annotated[Optional[str], typer.Option("-C", metavar="DIR", help="Run as if
 Scripts = Annotated[Optional[List[str]], typer.Argument(metavar="[SCRIPT]...", help="Build scripts (default: the configured globs).")]
 
 
-def _open(directory: Optional[str]):
-    from .config import load_config
-    from .gitrepo import find_repo
-    repo = find_repo(directory or ".")
-    return repo, load_config(repo.root)
-
-
-def _cwd(directory: Optional[str]) -> str:
-    return os.path.abspath(directory or ".")
+# -C DIR handling and the bodies of build/plan/hook run live in entry.py, the
+# entry point, which runs simple build/plan/hook run command lines without
+# importing Typer at all; the commands below only delegate to them.
+from .entry import cwd_of as _cwd, open_repo as _open  # noqa: E402
 
 
 from .output import emit, stdout_to_stderr as _stdout_to_stderr, table as _table  # noqa: E402
@@ -62,25 +57,8 @@ def build(scripts: Scripts = None,
           jobs: Annotated[Optional[int], typer.Option("-j", "--jobs", min=1, help="Jobs in parallel (default: number of cores).")] = None,
           directory: Dir = None, as_json: Json = False):
     """Run build scripts: build what is missing, reuse the rest."""
-    from .session import run_build
-    repo, config = _open(directory)
-    tty = sys.stderr.isatty()
-    progress = None
-    if tty:
-        from .progress import Progress
-        progress = Progress()
-    with _stdout_to_stderr(as_json):
-        session = run_build(repo, config, scripts, jobs_n=jobs, progress=progress,
-                            live=progress.show_output if progress else None, cwd=_cwd(directory))
-    recs = session.records
-    if as_json:
-        emit({"jobs": [{k: r[k] for k in ("id", "method", "name", "action", "path", "seconds")} for r in recs]})
-        return
-    built = [r for r in recs if r["action"] == "built"]
-    for r in built:
-        print(f"built  {os.path.basename(r['path'])}  {r['seconds']:.2f}s")
-    reused = sum(1 for r in recs if r["action"] == "reused")
-    print(f"{len(built)} built, {reused} reused ({len(recs)} jobs)")
+    from .entry import build_cmd      # the body (also run without Typer: see entry.py)
+    raise typer.Exit(build_cmd(scripts, jobs, directory, as_json))
 
 
 # --------------------------------------------------------------- inspect
@@ -122,10 +100,8 @@ def plan(scripts: Scripts = None,
          exit_code: Annotated[bool, typer.Option("--exit-code", help="Exit 1 when anything would be built.")] = False,
          directory: Dir = None, as_json: Json = False):
     """Dry run: every job the scripts would use, reuse or build, and why."""
-    from .plan import plan_command
-    repo, config = _open(directory)
-    raise typer.Exit(plan_command(repo, config, scripts, staged=staged, at=at, exit_code=exit_code,
-                                  as_json=as_json, cwd=_cwd(directory)))
+    from .entry import plan_cmd       # the body (also run without Typer: see entry.py)
+    raise typer.Exit(plan_cmd(scripts, staged, at, exit_code, directory, as_json))
 
 
 @app.command()
@@ -191,8 +167,8 @@ def hook_run(ctx: typer.Context,
              name: Annotated[str, typer.Argument(help="pre-commit, post-merge or post-checkout.")],
              directory: Dir = None, as_json: Json = False):
     """Run one hook now (what the installed hook scripts call)."""
-    from .hooks import run_hook_command
-    raise typer.Exit(run_hook_command(name, list(ctx.args), directory=directory, as_json=as_json))
+    from .entry import hook_run_cmd   # the body (also run without Typer: see entry.py)
+    raise typer.Exit(hook_run_cmd(name, list(ctx.args), directory, as_json))
 
 
 # --------------------------------------------------------------- which / gc
@@ -223,40 +199,31 @@ def _is_click_error(e: BaseException) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    cmd = typer.main.get_command(app)
+    """The Typer path (entry.main sends here what it does not run itself)."""
+    from .entry import finish, handle_error
+    from .fastargs import hoist_global_options
     try:
-        cmd.main(args=argv if argv is not None else sys.argv[1:], prog_name="accelgit", standalone_mode=False)
-        return 0
+        args = hoist_global_options(list(argv if argv is not None else sys.argv[1:]))
+        rv = typer.main.get_command(app).main(args=args, prog_name="accelgit", standalone_mode=False)
+        # without standalone mode, click returns the code of a raised typer.Exit
+        return finish(rv)
     except typer.Exit as e:
         return e.exit_code
-    except (KeyboardInterrupt, typer.Abort):
+    except typer.Abort:
         print("accelgit: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except AccelgitError as e:
-        if os.environ.get("ACCELGIT_DEBUG") == "1":
-            import traceback
-            traceback.print_exc()
-        tb = getattr(e, "traceback", "") or "".join(getattr(f, "traceback", "") for f in getattr(e, "failures", [])[:1])
-        if tb:
-            sys.stderr.write(tb if tb.endswith("\n") else tb + "\n")
-        print(f"accelgit: {e}", file=sys.stderr)
-        return e.exit_code
-    except BrokenPipeError:
-        return 0
-    except Exception as e:  # noqa: BLE001 - a bug of ours, unless click says it is a usage error
+    except Exception as e:  # noqa: BLE001 - a usage error if click says so, else handle_error's
         if _is_click_error(e):
             e.show()
             return e.exit_code
-        if os.environ.get("ACCELGIT_DEBUG") == "1":
-            import traceback
-            traceback.print_exc()
-        print(f"accelgit: internal error: {type(e).__name__}: {e} (run with ACCELGIT_DEBUG=1 for the traceback)",
-              file=sys.stderr)
-        return EXIT_INTERNAL
+        return handle_error(e)
+    except BaseException as e:  # noqa: BLE001 - Ctrl-C; handle_error re-raises SystemExit
+        return handle_error(e)
 
 
 def entry() -> None:
-    sys.exit(main())
+    from .entry import main as fast_main   # the fast path first, Typer for the rest
+    sys.exit(fast_main())
 
 
 if __name__ == "__main__":

@@ -39,6 +39,13 @@ def serve() -> None:
     buf = b""
     eof = False
 
+    def say(line: str) -> None:
+        try:
+            out.write(line)
+            out.flush()
+        except OSError:       # the client died: keep reaping quietly
+            pass
+
     def reap():
         while tokens:
             try:
@@ -49,8 +56,7 @@ def serve() -> None:
                 return
             tok = tokens.pop(pid, None)
             if tok is not None:
-                out.write(f"DONE {tok} {os.waitstatus_to_exitcode(status)}\n")
-                out.flush()
+                say(f"DONE {tok} {os.waitstatus_to_exitcode(status)}\n")
 
     while not (eof and not tokens):
         for key, _ in sel.select(timeout=1.0):
@@ -67,6 +73,11 @@ def serve() -> None:
             if not chunk:
                 eof = True
                 sel.unregister(stdin.fileno())
+                for pid in tokens:    # the client is gone (killed, interrupted): so are its jobs
+                    try:
+                        os.killpg(pid, signal.SIGKILL)
+                    except (ProcessLookupError, PermissionError):
+                        pass
                 continue
             buf += chunk
             while b"\n" in buf:
@@ -91,9 +102,12 @@ def serve() -> None:
                         code = runner.child_main(jobdir)
                     finally:
                         os._exit(code)
+                try:
+                    os.setpgid(pid, pid)      # also here, so a kill right after the fork reaches it
+                except OSError:
+                    pass
                 tokens[pid] = tok
-                out.write(f"START {tok} {pid}\n")
-                out.flush()
+                say(f"START {tok} {pid}\n")
         reap()
 
 
@@ -140,7 +154,7 @@ class Launcher:
     def run(self, jobdir: str, tick=None) -> int:
         """Run one job to its end; ``tick()`` is called about 5 times a second meanwhile."""
         if not self.use_server:
-            proc = subprocess.Popen([sys.executable, "-m", "accelgit.runner", jobdir], env=self.env,
+            proc = subprocess.Popen([sys.executable, "-m", "accelgit.runner", jobdir], env=self.env, cwd=jobdir,
                                     stdin=subprocess.DEVNULL, start_new_session=True)
             with self._lock:
                 self._pids.add(proc.pid)

@@ -158,6 +158,11 @@ class View:
     def exists(self, path: str) -> bool:
         return self.blob(path) is not None
 
+    def is_link(self, path: str) -> bool:
+        """A symbolic link: git (and so the identity) hashes its target *path*, not the content."""
+        e = getattr(self, "entries", {}).get(path)
+        return e is not None and e[0] == "120000"
+
     def read(self, path: str) -> bytes:
         raise NotImplementedError
 
@@ -244,6 +249,7 @@ class WorktreeView(View):
         changed = repo.git(["diff-files", "--name-only", "-z"]).stdout
         self.changed = {p.decode("utf-8", "surrogateescape") for p in changed.split(b"\0") if p}
         self._hashed: dict[str, str | None] = {}
+        self._stat_cache = None      # statcache.StatCache, made on the first file hashed from disk
 
     def _abs(self, path: str) -> str:
         return os.path.join(self.repo.root, *path.split("/"))
@@ -255,17 +261,42 @@ class WorktreeView(View):
         try:
             return self._hashed[path]
         except KeyError:
-            sha = self._hashed[path] = hash_file(self._abs(path))
+            sha = self._hashed[path] = self._hash_disk(path)
             return sha
+
+    def _hash_disk(self, path: str) -> str | None:
+        """Untracked or modified: hashed from disk, unless the persistent stat
+        cache (statcache.py) knows the file unchanged since it last read it."""
+        from . import statcache
+        if not statcache.enabled():
+            return hash_file(self._abs(path))
+        with self._lock:
+            if self._stat_cache is None:
+                self._stat_cache = statcache.StatCache(self.repo.git_dir)
+        return self._stat_cache.blob(path, self._abs(path), hash_file)
+
+    def close(self) -> None:
+        if self._stat_cache is not None:
+            self._stat_cache.save()
+        super().close()
 
     def exists(self, path: str) -> bool:
         if path in self.index and path not in self.changed:
             return True
         return os.path.isfile(self._abs(path))
 
+    def is_link(self, path: str) -> bool:
+        return os.path.islink(self._abs(path))
+
     def read(self, path: str) -> bytes:
         with open(self._abs(path), "rb") as f:
-            return f.read()
+            data = f.read()
+        e = self.index.get(path)
+        if e is not None and path not in self.changed and git_blob_sha1(data) != e[1]:
+            # unchanged for git, yet other bytes on disk: checkout filters (eol=crlf,
+            # autocrlf, LFS) rewrote it; the blob is the content the identity hashed
+            return self._cat_read(e[1])
+        return data
 
     def paths(self) -> list[str]:
         return list(self.index)

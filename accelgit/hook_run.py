@@ -174,15 +174,9 @@ def pre_commit(repo, config, args, policy, index_file) -> Outcome:
         staged.close()
         if base is not None:
             base.close()
-    if plan is None:
+    unbuilt = _invalidated(out, plan, changed, "commit", " for the staged content", "accelgit plan --staged")
+    if unbuilt is None:
         return out
-    unbuilt = [j for j in changed if j["action"] == "build"]
-    out.data = {"invalidated": [_public(j) for j in changed], "unbuilt": [j["id"] for j in unbuilt],
-                "complete": plan["complete"]}
-    if not changed:
-        return out
-    out.lines += _headline(changed, unbuilt, "commit", " for the staged content", "accelgit plan --staged")
-    out.lines += _stopped(plan)
     if unbuilt and policy == "block":
         out.lines.append("accelgit: commit blocked (hooks.pre_commit = \"block\"): run 'accelgit build' "
                          "first, or commit with --no-verify")
@@ -190,6 +184,21 @@ def pre_commit(repo, config, args, policy, index_file) -> Outcome:
     elif unbuilt:
         out.lines.append("accelgit: 'accelgit build' builds them")
     return out
+
+
+def _invalidated(out: Outcome, plan, changed, what: str, suffix: str, hint: str):
+    """Fill ``out`` with the jobs a change invalidated; the unbuilt ones, or None
+    when there is nothing to say."""
+    if plan is None:
+        return None
+    unbuilt = [j for j in changed if j["action"] == "build"]
+    out.data = {"invalidated": [_public(j) for j in changed], "unbuilt": [j["id"] for j in unbuilt],
+                "complete": plan["complete"]}
+    if not changed:
+        return None
+    out.lines += _headline(changed, unbuilt, what, suffix, hint)
+    out.lines += _stopped(plan)
+    return unbuilt
 
 
 def post_merge(repo, config, args, policy, index_file) -> Outcome:
@@ -212,15 +221,9 @@ def post_merge(repo, config, args, policy, index_file) -> Outcome:
     finally:
         old.close()
         new.close()
-    if plan is None:
+    unbuilt = _invalidated(out, plan, changed, "merge", "", f"accelgit report --base {old.label[:12]}")
+    if unbuilt is None:
         return out
-    unbuilt = [j for j in changed if j["action"] == "build"]
-    out.data = {"invalidated": [_public(j) for j in changed], "unbuilt": [j["id"] for j in unbuilt],
-                "complete": plan["complete"]}
-    if not changed:
-        return out
-    out.lines += _headline(changed, unbuilt, "merge", "", f"accelgit report --base {old.label[:12]}")
-    out.lines += _stopped(plan)
     if not unbuilt and plan["complete"]:
         return out
     if policy != "build":

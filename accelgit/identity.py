@@ -77,9 +77,15 @@ def decode_value(value: Any) -> Any:
     return value
 
 
+# What json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+# allow_nan=False) builds on every call, built once (an encoder keeps no state
+# between calls): a few microseconds less per job id.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def canonical_json(obj: Any) -> bytes:
     """Sorted keys, no whitespace, UTF-8, no NaN.  ``obj`` must already be encoded."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+    return _CANONICAL.encode(obj).encode("utf-8")
 
 
 def source_digest(blobs: Mapping[str, str]) -> str:

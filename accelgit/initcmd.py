@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 
-CONFIG = '''# accelgit configuration: see docs/concepts.md
+CONFIG = '''# accelgit configuration: see docs/configuration.md
 methods = ["methods"]
 scripts = ["build.py", "build_*.py", "methods/build_*.py"]
 target_workdir = "local"

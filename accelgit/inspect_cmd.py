@@ -25,6 +25,7 @@ def list_jobs(repo, config, method: str | None = None, limit: int = 50) -> list[
         for r in got:
             if os.path.isfile(os.path.join(wd.path, r["dirname"], "manifest.json")):
                 r["workdir"] = wd.name
+                r["dirty"] = bool(r["dirty"])
                 r["path"] = os.path.join(wd.path, r["dirname"])
                 rows.append(r)
     rows.sort(key=lambda r: r["built_at"] or "", reverse=True)
@@ -86,3 +87,36 @@ def show_job(repo, config, spec: str, *, as_json: bool, emit) -> None:
     for o in outputs:
         lines.append(f"output   {o}")
     print("\n".join(lines))
+
+
+def which_file(repo, config, file: str, *, as_json: bool, emit) -> None:
+    """The job whose directory holds ``file`` (a path, relative to the cwd)."""
+    from .errors import JobNotFound
+    path = os.path.abspath(file)
+    store = Store(config)
+    for wd in store.workdirs.values():
+        base = wd.path + os.sep
+        if not path.startswith(base):
+            continue
+        rel = path[len(base):].split(os.sep)
+        jobdir = os.path.join(wd.path, rel[0])
+        if rel[0].startswith(".") or not os.path.isfile(os.path.join(jobdir, "job.json")):
+            break
+        with open(os.path.join(jobdir, "job.json"), encoding="utf-8") as f:
+            params = json.load(f)
+        inner = "/".join(rel[1:])
+        entry = None
+        if os.path.isfile(os.path.join(jobdir, "manifest.json")):
+            from .store import read_manifest
+            entry = read_manifest(jobdir)["files"].get(inner)
+        info = {"file": path, "job": os.path.basename(jobdir), "id": params.get("id"),
+                "method": params.get("method"), "name": params.get("name"), "workdir": wd.name,
+                "path_in_job": inner, "in_manifest": entry is not None,
+                "commit": (params.get("git") or {}).get("commit")}
+        if as_json:
+            emit(info)
+        else:
+            print(f"{info['job']}  ({info['method']}, name {info['name']}, workdir {wd.name})")
+            print(f"  {inner or '.'}" + ("" if entry or not inner else "  (not in the job's manifest)"))
+        return
+    raise JobNotFound(f"{file} is not inside a job directory of any workdir ({', '.join(store.workdirs)})")

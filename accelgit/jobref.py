@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 from typing import Any, Callable
 
 from .store import verified_bytes, walk_files
@@ -69,6 +68,7 @@ class Job:
 
     def load(self, name: str | None = None) -> Any:
         """The job's result, or the object ``job.save`` stored as ``name``."""
+        import pickle     # here: build scripts that never load a pickle do not pay for it
         self._ready()
         if name is None:
             if os.path.exists(os.path.join(self.path, "result.json")):
@@ -112,7 +112,16 @@ class Job:
 
 
 def _phase_order(name: str):
-    order = {"prepare": 0, "analysis": 1, "synthesis": 2}
+    order = {"setup": -1, "prepare": 0, "analysis": 1, "synthesis": 2}
     stem = name.split(".")[0]
     base, _, num = stem.partition("-")
     return order.get(base, 3), int(num) if num.isdigit() else 0, name
+
+
+def flat_inputs(inputs: dict):
+    """The Job objects of an ``{input name: Job | [Job] | None}`` mapping."""
+    for v in inputs.values():
+        if isinstance(v, list):
+            yield from v
+        elif v is not None:
+            yield v

@@ -157,7 +157,13 @@ class Methods:
         self.view = view
         self.folders = [posixpath.normpath(f.replace("\\", "/")).strip("/") or "." for f in folders]
         self._cache: dict[str, Method] = {}
-        self.resolver = ImportResolver(view.exists, view.read, view.blob)
+        self.resolver = ImportResolver(view.exists, self._read_source, view.blob)
+
+    def _read_source(self, p: str) -> bytes:
+        if self.view.is_link(p):
+            raise MethodError(f"source file '{p}' is a symbolic link; git hashes the link, not "
+                              f"its content, so sources must be regular files")
+        return self.view.read(p)
 
     def locate(self, name: str) -> tuple[str, str]:
         if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
@@ -184,7 +190,7 @@ class Methods:
     def _load(self, name: str) -> Method:
         path, folder = self.locate(name)
         m = Method(name=name, path=path, folder=folder)
-        data = self.view.read(path)
+        data = self._read_source(path)
         tree = parse_declarations(m, data)
         overlap = set(m.options) & set(m.jobs)
         if overlap:
@@ -198,6 +204,9 @@ class Methods:
             blob = self.view.blob(p)
             if blob is None:
                 raise MethodError(f"{path}: source file '{p}' does not exist ({self.view.label})")
+            if self.view.is_link(p):
+                raise MethodError(f"{path}: source file '{p}' is a symbolic link; git hashes the link, not "
+                                  f"its content, so sources must be regular files")
             sources[p] = blob
         m.sources = sources
         m.digest = source_digest(sources)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from .errors import PlanStopped
 from .identity import job_dirname
-from .jobref import Job
+from .jobref import Job, flat_inputs
 from .session import RUNS, Session, find_scripts  # noqa: F401 - find_scripts re-exported for plan.py
 from .store import MANIFEST, Store
 
@@ -72,7 +72,7 @@ class PlanSession(Session):
             action = "build"
         self._jobs[spec.id] = job
         if job.id not in self.planned:
-            inputs = [j.id for j in _flat(spec.inputs)]
+            inputs = [j.id for j in flat_inputs(spec.inputs)]
             self.planned[job.id] = Planned(spec, job.id, action, job.path, script, (m, spec.name, occ), inputs)
         return job
 
@@ -90,14 +90,6 @@ class PlanSession(Session):
                 return f"{script}:{f.f_lineno}"
             f = f.f_back
         return script
-
-
-def _flat(inputs: dict):
-    for v in inputs.values():
-        if isinstance(v, list):
-            yield from v
-        elif v is not None:
-            yield v
 
 
 # ------------------------------------------------------------------ reasons

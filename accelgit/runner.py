@@ -160,7 +160,7 @@ def _call(fn, available: dict, where: str):
     return fn(**kwargs)
 
 
-def load_method(jobdir: str, params: dict):
+def load_method(jobdir: str, params: dict, repo_root: str | None = None):
     """Import the method from the job's own source copies, after checking each
     copy against the blob hash recorded in job.json."""
     src = os.path.join(jobdir, "source")
@@ -171,7 +171,13 @@ def load_method(jobdir: str, params: dict):
                 raise MethodFailed(f"source copy {rel} does not match its recorded blob {blob[:12]}; refusing to run it")
     folder = params["method_folder"]
     roots = [os.path.join(src, *folder.split("/"))] if folder not in (".", "") else []
-    sys.path[:0] = roots + [src]
+    # Only the job's own, verified sources are importable from the repo: drop the
+    # current folder and the repo root (there when accelgit is installed editable).
+    drop = {os.path.abspath(p) for p in ("", repo_root or "")}
+    sys.path[:] = roots + [src] + [p for p in sys.path if p and os.path.abspath(p) not in drop]
+    # Python would write __pycache__/*.pyc beside the source copies, inside the
+    # job folder (and so into its manifest): never from a job process.
+    sys.dont_write_bytecode = True
     path = os.path.join(src, *params["method_path"].split("/"))
     spec = importlib.util.spec_from_file_location(f"a_{params['method']}", path)
     module = importlib.util.module_from_spec(spec)
@@ -195,7 +201,7 @@ def run_job(jobdir: str) -> int:
     phase_name = "setup"
     try:
         with Phase(jobdir, "setup") as ph:
-            module = load_method(jobdir, params)
+            module = load_method(jobdir, params, run.get("root"))
         profile["phases"]["setup"] = ph.stats()
         slices = int(run["slices"])
         jobs = {}
@@ -247,7 +253,7 @@ def run_job(jobdir: str) -> int:
                     "wall": round(time.time() - t0, 6), "cpu": round(_cpu() - c0, 6),
                     "peak_memory_kb": _peak_kb()})
     with open(os.path.join(jobdir, "profile.json"), "w", encoding="utf-8") as f:
-        json.dump(profile, f, indent=1)
+        f.write(json.dumps(profile, indent=1))
     return 0
 
 

@@ -21,8 +21,11 @@ class Urd:
 
     def _where(self) -> tuple[str, int | None]:
         f = sys._getframe(2)
+        filename = self.__dict__.get("_filename")
+        if filename is None:
+            filename = self._filename = self.session.script_filename(self.script)
         while f is not None:
-            if f.f_code.co_filename == self.session.script_filename(self.script):
+            if f.f_code.co_filename == filename:
                 return f"{self.script}:{f.f_lineno}", f.f_lineno
             f = f.f_back
         return self.script, None
@@ -86,6 +89,9 @@ class Urd:
             blob = s.view.blob(p)
             if blob is None:
                 raise UsageError(f"{where}: data file '{p}' declared by {m.path} does not exist ({s.view.label})")
+            if s.view.is_link(p):
+                raise UsageError(f"{where}: data file '{p}' declared by {m.path} is a symbolic link; git hashes "
+                                 f"the link, not its content, so a change of the target would go unseen")
             files[p] = blob
         jid = job_id(m.name, m.digest, enc_opts, job_ids, files)
         equivalent = [job_id(m.name, d, enc_opts, job_ids, files) for d in m.equivalent]
@@ -97,6 +103,9 @@ class Urd:
 
 
 def _check_job(v: Any, k: str, where: str) -> None:
+    if isinstance(v, (list, tuple)):
+        raise UsageError(f"{where}: input job '{k}' takes one job, not a {type(v).__name__} "
+                         f"(a method declares a list of jobs as \"[{k}]\" in jobs)")
     if not isinstance(v, Job):
         raise UsageError(f"{where}: input job '{k}' must be a Job returned by urd.build, not {type(v).__name__} {v!r:.40}")
 
