@@ -38,7 +38,11 @@ def encode_value(value: Any, where: str = "value") -> Any:
       (no unicode normalisation: NFC and NFD spellings are different values).
     Raises TypeError/ValueError naming ``where`` for anything else.
     """
-    if value is None or isinstance(value, (bool, str)):
+    if isinstance(value, str):
+        if not value.isascii():
+            _check_text(value, where)
+        return value
+    if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):
         return int(value)
@@ -57,9 +61,18 @@ def encode_value(value: Any, where: str = "value") -> Any:
         for k, v in value.items():
             if not isinstance(k, str):
                 raise TypeError(f"{where}: dict key {k!r} is not a string")
+            if not k.isascii():
+                _check_text(k, where)
             out[("$" + k) if k.startswith("$") else k] = encode_value(v, f"{where}[{k!r}]")
         return out
     raise TypeError(f"{where}: a value of type {type(value).__name__} is not JSON-like")
+
+
+def _check_text(s: str, where: str) -> None:
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{where}: {s!r} is not valid unicode text (it holds a lone surrogate)") from None
 
 
 def decode_value(value: Any) -> Any:
