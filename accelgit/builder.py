@@ -88,6 +88,16 @@ def _params(spec: JobSpec, ctx: BuildContext) -> dict:
     }
 
 
+def load_build_modules() -> None:
+    """Import what building a job needs (the job process's runner, the host
+    lookups) in the calling thread, which must be the main one: worker threads
+    must not import, as the build script's thread changes ``sys.path`` meanwhile
+    and the import system can then miss a module.  Cheap once done; reusing
+    jobs never needs it."""
+    from . import runner  # noqa: F401
+    _machine()
+
+
 _MACHINE: dict = {}
 
 

@@ -8,15 +8,31 @@ import sys
 
 def emit(obj) -> None:
     """One JSON document on stdout (the only thing on stdout with --json).
-    Streamed: the same bytes as json.dumps, without a second copy of a big
-    document (a 10,000-job plan) in memory."""
-    json.dump(obj, sys.stdout, indent=1, default=str)
-    sys.stdout.write("\n")
+    The same bytes as json.dumps(obj, indent=1, default=str), written in 64 KB
+    pieces: no second copy of a big document (a 10,000-job plan) in memory,
+    and few writes even when stdout is unbuffered (PYTHONUNBUFFERED)."""
+    write = sys.stdout.write
+    buf: list[str] = []
+    size = 0
+    for chunk in json.JSONEncoder(indent=1, default=str).iterencode(obj):
+        buf.append(chunk)
+        size += len(chunk)
+        if size > 65536:
+            write("".join(buf))
+            buf.clear()
+            size = 0
+    buf.append("\n")
+    write("".join(buf))
     sys.stdout.flush()
 
 
 def table(rows, headers) -> str:
-    from tabulate import tabulate   # imported only when a table is printed
+    if isinstance(rows, (list, tuple)):
+        from .fasttable import simple_table
+        text = simple_table(rows, headers)      # tabulate's output, byte for byte, for plain text
+        if text is not None:
+            return text
+    from tabulate import tabulate   # imported only when a table needs it
     return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
 
 

@@ -12,7 +12,7 @@ import time
 import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from .builder import BuildContext, JobFailed, JobSpec, build_job
+from .builder import BuildContext, JobFailed, JobSpec, build_job, load_build_modules
 from .errors import AccelgitError, BuildFailed, ScriptError, UsageError
 from .jobref import Job, flat_inputs
 from .methods import Methods
@@ -154,6 +154,7 @@ class BuildSession(Session):
             if broken:
                 print(f"accelgit: {broken} has no manifest.json, so it is not a complete job; "
                       f"building it again", file=sys.stderr)
+        load_build_modules()          # here, in the script's thread: never in the pool's
         fut: Future = Future()
         path = spec.workdir.job_path(spec.method.name, spec.id)
         job = Job(path, id=spec.id, method=spec.method.name, name=spec.name,

@@ -148,20 +148,35 @@ class Result:
         self.cpu = cpu      # user + system seconds of the child and everything it waited for
 
 
+# Runs one command and reports its wall time, exit code, peak RSS and CPU.  It
+# sits between the benchmark and the command because Linux counts in a child's
+# peak RSS the memory of the process it was forked from (the peak is carried
+# over exec): a small wrapper keeps the benchmark's own growth out of the figure.
+WRAPPER = r"""
+import json, os, subprocess, sys, time
+t = time.perf_counter()
+p = subprocess.Popen(json.loads(sys.argv[1]), stdin=subprocess.DEVNULL)
+_, status, ru = os.wait4(p.pid, 0)
+wall = time.perf_counter() - t
+with open(sys.argv[2], "w") as f:
+    json.dump([wall, os.waitstatus_to_exitcode(status), ru.ru_maxrss, ru.ru_utime + ru.ru_stime], f)
+"""
+
+
 def run(cmd: list[str], cwd: str, env: dict, check: bool = True) -> Result:
-    """Run ``cmd``; wall seconds, exit code and the child's peak RSS (wait4)."""
-    with tempfile.TemporaryFile() as fo, tempfile.TemporaryFile() as fe:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=fo, stderr=fe)
-        _, status, ru = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
+    """Run ``cmd``: wall seconds (from its start to its end), exit code, peak RSS
+    and user+system CPU of it and everything it waited for."""
+    with tempfile.TemporaryFile() as fo, tempfile.TemporaryFile() as fe, \
+            tempfile.NamedTemporaryFile("r", suffix=".json") as res:
+        subprocess.run([sys.executable, "-S", "-c", WRAPPER, json.dumps(cmd), res.name], cwd=cwd, env=env,
+                       stdin=subprocess.DEVNULL, stdout=fo, stderr=fe, check=True)
+        wall, rc, maxrss, cpu = json.load(res)
         fo.seek(0)
         fe.seek(0)
         out, err = fo.read().decode("utf-8", "replace"), fe.read().decode("utf-8", "replace")
-    if check and proc.returncode != 0:
-        raise SystemExit(f"benchmark: {' '.join(cmd)} exited {proc.returncode} in {cwd}:\n{err[-3000:]}")
-    return Result(wall, proc.returncode, ru.ru_maxrss, out, err, ru.ru_utime + ru.ru_stime)
+    if check and rc != 0:
+        raise SystemExit(f"benchmark: {' '.join(cmd)} exited {rc} in {cwd}:\n{err[-3000:]}")
+    return Result(wall, rc, maxrss, out, err, cpu)
 
 
 def git(args: list[str], cwd: str, env: dict) -> None:
