@@ -94,6 +94,15 @@ class PlanSession(Session):
 
 # ------------------------------------------------------------------ reasons
 
+_IDENTITY_KEYS = ("id", "source", "sources", "options", "jobs", "files")
+
+
+def _identity_part(params: dict | None) -> dict | None:
+    """What reasons compare of a previous job.json: its identity, not its
+    provenance (git, host, ...), so a plan holds little per job."""
+    return None if params is None else {k: params.get(k) for k in _IDENTITY_KEYS}
+
+
 class Reasoner:
     """Finds each build job's previous job and says what differs."""
 
@@ -129,7 +138,7 @@ class Reasoner:
         key = (method, jid)
         if key not in self._params:
             hit = self.store.find(method, [jid])
-            self._params[key] = _read_json(os.path.join(hit[0], "job.json")) if hit else None
+            self._params[key] = _identity_part(_read_json(os.path.join(hit[0], "job.json"))) if hit else None
         return self._params[key]
 
     def newest(self, method: str, name: str, exclude: str) -> dict | None:
@@ -147,7 +156,7 @@ class Reasoner:
                 break
         if best is None:
             return None
-        return _read_json(os.path.join(best[1].path, best[0]["dirname"], "job.json"))
+        return _identity_part(_read_json(os.path.join(best[1].path, best[0]["dirname"], "job.json")))
 
     def _scanned(self, wd) -> dict:
         """Without an index (plan never creates one): the job folders, read once."""
