@@ -76,6 +76,19 @@ def _more(items: list, add) -> None:
         add(f"…and {len(items) - MAX_ROWS} more (all of them are in `accelgit report --format json` and html).")
 
 
+def _table(add, headers: list[str], items: list, row) -> None:
+    """A markdown table of ``items`` (at most MAX_ROWS, then a note), one ``row(item)`` each."""
+    add("| " + " | ".join(headers) + " |")
+    add("|" + "---|" * len(headers))
+    for item in _rows(items):
+        add(row(item))
+    _more(items, add)
+
+
+def _maybe(note: str):
+    return lambda flag: f" (maybe: {note})" if flag else ""
+
+
 def render_markdown(doc: dict) -> str:
     out: list[str] = []
     add = out.append
@@ -91,12 +104,9 @@ def render_markdown(doc: dict) -> str:
     add("### Changed files that jobs depend on")
     add("")
     if doc["changed_files"]:
-        add("| file | kind | change | used by | commits |")
-        add("|---|---|---|---|---|")
-        for f in _rows(doc["changed_files"]):
-            add(f"| {code(f['path'])} | {KIND_TEXT[f['kind']]} | {f['status']} | {_jobs_list(f['jobs'])} | "
-                f"{_commits(f['commits'])} |")
-        _more(doc["changed_files"], add)
+        _table(add, ["file", "kind", "change", "used by", "commits"], doc["changed_files"],
+               lambda f: f"| {code(f['path'])} | {KIND_TEXT[f['kind']]} | {f['status']} | {_jobs_list(f['jobs'])} | "
+                         f"{_commits(f['commits'])} |")
     else:
         add("No file that a job depends on changed.")
     add("")
@@ -104,13 +114,9 @@ def render_markdown(doc: dict) -> str:
     add("### Invalidated jobs")
     add("")
     if doc["invalidated"]:
-        add("| job | was → now | method | hops | reasons | action |")
-        add("|---|---|---|---|---|---|")
-        for r in _rows(doc["invalidated"]):
-            flag = " *(cosmetic)*" if r.get("cosmetic") else ""
-            add(f"| {name_text(r)} | {job_text(r, 'old_id')} → {job_text(r)} | {r['method']} | {r['hops']} | "
-                f"{reasons_text(r['reasons'])}{flag} | {r['action']} |")
-        _more(doc["invalidated"], add)
+        _table(add, ["job", "was → now", "method", "hops", "reasons", "action"], doc["invalidated"],
+               lambda r: f"| {name_text(r)} | {job_text(r, 'old_id')} → {job_text(r)} | {r['method']} | {r['hops']} | "
+                         f"{reasons_text(r['reasons'])}{' *(cosmetic)*' if r.get('cosmetic') else ''} | {r['action']} |")
     else:
         add("None: every job of the base side is still valid.")
     add("")
@@ -132,25 +138,20 @@ def render_markdown(doc: dict) -> str:
     add("### New jobs")
     add("")
     if doc["new"]:
-        add("| job | method | script | action |")
-        add("|---|---|---|---|")
-        for r in _rows(doc["new"]):
-            maybe = " (maybe: the base plan of this script stopped early)" if "stopped early" in r["reasons"][0]["detail"] else ""
-            add(f"| {name_text(r)}{maybe} | {r['method']} | {code(r['script'])} | {r['action']} |")
-        _more(doc["new"], add)
+        maybe = _maybe("the base plan of this script stopped early")
+        _table(add, ["job", "method", "script", "action"], doc["new"],
+               lambda r: f"| {name_text(r)}{maybe('stopped early' in r['reasons'][0]['detail'])} | {r['method']} | "
+                         f"{code(r['script'])} | {r['action']} |")
     else:
         add("None.")
     add("")
     add("### Removed jobs")
     add("")
     if doc["removed"]:
-        add("| job | method | script | was built |")
-        add("|---|---|---|---|")
-        for r in _rows(doc["removed"]):
-            maybe = " (maybe: the head plan of this script stopped early)" if r.get("uncertain") else ""
-            add(f"| {name_text(r)} {job_text(r)}{maybe} | {r['method']} | {code(r['script'])} | "
-                f"{'yes' if r['built'] else 'no'} |")
-        _more(doc["removed"], add)
+        maybe = _maybe("the head plan of this script stopped early")
+        _table(add, ["job", "method", "script", "was built"], doc["removed"],
+               lambda r: f"| {name_text(r)} {job_text(r)}{maybe(r.get('uncertain'))} | {r['method']} | "
+                         f"{code(r['script'])} | {'yes' if r['built'] else 'no'} |")
     else:
         add("None.")
     add("")
@@ -166,11 +167,8 @@ def render_markdown(doc: dict) -> str:
             f"from the recorded time (profile.json) of the same call's job on the base side"
             + (f"; {rb['unknown']} of them have no recorded time." if rb["unknown"] else "."))
         add("")
-        add("| job | method | recorded time |")
-        add("|---|---|---|")
-        for r in _rows(rb["jobs"]):
-            add(f"| {name_text(r)} | {r['method']} | {seconds(r['seconds'])} |")
-        _more(rb["jobs"], add)
+        _table(add, ["job", "method", "recorded time"], rb["jobs"],
+               lambda r: f"| {name_text(r)} | {r['method']} | {seconds(r['seconds'])} |")
     else:
         add("Nothing to build.")
     add("")
