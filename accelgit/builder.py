@@ -14,7 +14,7 @@ from typing import Any
 from . import __version__
 from .errors import AccelgitError
 from .identity import git_blob_sha1, job_dirname
-from .store import FAILED, MANIFEST, job_lock, write_manifest
+from .store import FAILED, job_lock, write_manifest
 
 
 @dataclass

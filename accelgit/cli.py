@@ -6,13 +6,12 @@ Heavy modules are imported inside the commands, so ``accelgit hook run`` and
 """
 from __future__ import annotations
 
-import os
 import sys
 from typing import Annotated, List, Optional
 
 import typer
 
-from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, AccelgitError
+from .errors import EXIT_INTERRUPTED
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Build jobs the Accelerator's way, tied to git: build, plan, verify, report.")
@@ -30,9 +29,7 @@ Scripts = Annotated[Optional[List[str]], typer.Argument(metavar="[SCRIPT]...", h
 # entry point, which runs simple build/plan/hook run command lines without
 # importing Typer at all; the commands below only delegate to them.
 from .entry import cwd_of as _cwd, open_repo as _open  # noqa: E402
-
-
-from .output import emit, stdout_to_stderr as _stdout_to_stderr, table as _table  # noqa: E402
+from .output import emit, table as _table  # noqa: E402
 
 
 # --------------------------------------------------------------- init / build

@@ -51,12 +51,6 @@ class BuildFailed(AccelgitError):
         self.failures = failures or []
 
 
-class CheckFailed(AccelgitError):
-    """A check found something wrong (exit 1)."""
-
-    exit_code = EXIT_FAILED
-
-
 class JobNotFound(UsageError):
     pass
 

@@ -20,7 +20,7 @@ import traceback
 from collections.abc import Mapping
 
 from .identity import decode_value, git_blob_sha1
-from .jobref import Job, safe_join
+from .jobref import Job
 
 RUN_FILE = ".run.json"
 ERROR_FILE = ".error.json"

@@ -174,10 +174,6 @@ class Workdir:
                 self.index.add(params, dirname)
         return path if known == jid else None
 
-    def has_dir(self, method: str, jid: str) -> bool:
-        """A job folder is there, complete or not (no manifest: refused for reuse)."""
-        return os.path.isdir(self.job_path(method, jid))
-
     def added(self, params: dict, dirname: str) -> None:
         self._known_ids()[dirname] = params["id"]
         self.index.add(params, dirname)

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from .builder import JobSpec
-from .errors import AccelgitError, MethodError, UsageError
+from .errors import MethodError, UsageError
 from .identity import encode_value, job_id
 from .jobref import Job
 from .methods import coerce_options
@@ -18,14 +18,12 @@ class Urd:
         self.session = session
         self.script = script          # repo path of the build script
         self.joblist: list[Job] = []
+        self._filename = session.script_filename(script)     # how the script's frames are named
 
     def _where(self) -> tuple[str, int | None]:
         f = sys._getframe(2)
-        filename = self.__dict__.get("_filename")
-        if filename is None:
-            filename = self._filename = self.session.script_filename(self.script)
         while f is not None:
-            if f.f_code.co_filename == filename:
+            if f.f_code.co_filename == self._filename:
                 return f"{self.script}:{f.f_lineno}", f.f_lineno
             f = f.f_back
         return self.script, None
@@ -108,7 +106,3 @@ def _check_job(v: Any, k: str, where: str) -> None:
                          f"(a method declares a list of jobs as \"[{k}]\" in jobs)")
     if not isinstance(v, Job):
         raise UsageError(f"{where}: input job '{k}' must be a Job returned by urd.build, not {type(v).__name__} {v!r:.40}")
-
-
-class ScriptAborted(AccelgitError):
-    exit_code = 1
