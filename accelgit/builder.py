@@ -6,6 +6,7 @@ import datetime
 import json
 import os
 import shutil
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from typing import Any
 from . import __version__
 from .errors import AccelgitError
 from .identity import git_blob_sha1, job_dirname
-from .store import FAILED, job_lock, write_manifest
+from .store import FAILED, job_lock_fd, job_unlock, write_manifest
 
 
 @dataclass
@@ -58,13 +59,16 @@ class BuildContext:
         self.live = live                 # callable(dirname, text) to show job output, or None
         self._git: dict | None = None
         self._head_view = None
+        self._git_lock = threading.Lock()
 
     def git_meta(self, paths: list[str]) -> dict:
         from .gitrepo import CommitView, commit_metadata
-        if self._git is None:
-            self._git = commit_metadata(self.repo)
-            if self._git["commit"]:
-                self._head_view = CommitView(self.repo, self._git["commit"])
+        with self._git_lock:            # jobs are prepared in two threads
+            if self._git is None:
+                git = commit_metadata(self.repo)
+                if git["commit"]:
+                    self._head_view = CommitView(self.repo, git["commit"])
+                self._git = git
         meta = dict(self._git)
         if self._head_view is None:
             dirty = sorted(paths)
@@ -124,64 +128,114 @@ def _input_paths(inputs: dict) -> dict:
             for k, v in inputs.items()}
 
 
-def build_job(spec: JobSpec, ctx: BuildContext) -> tuple[str, str, float]:
-    """Build ``spec`` unless a racer did; ``(path, "built"|"reused", seconds)``."""
+class Prepared:
+    """A job's temp folder, made before its inputs are done (so that in a chain
+    the next job is ready the moment its input is), with the job's lock held;
+    or, when a racer built the job meanwhile, that job (``reused``)."""
+
+    __slots__ = ("spec", "tmp", "params", "lock", "seconds", "reused")
+
+    def __init__(self, spec, tmp=None, params=None, lock=None, seconds=0.0, reused=None):
+        self.spec, self.tmp, self.params, self.lock = spec, tmp, params, lock
+        self.seconds, self.reused = seconds, reused
+
+    def discard(self) -> None:
+        """Never run (an input failed, Ctrl-C): no folder, no lock left."""
+        if self.tmp is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            self.tmp = None
+        self._unlock()
+
+    def _unlock(self) -> None:
+        if self.lock is not None:
+            job_unlock(self.lock)
+            self.lock = None
+
+
+def prepare_job(spec: JobSpec, ctx: BuildContext) -> Prepared:
+    """Lock the job, check again that nobody built it, and write its temp
+    folder: job.json, verified source copies, what the runner needs."""
     from .runner import RUN_FILE     # here: the job process's module is not needed to reuse jobs
     wd = spec.workdir
     dirname = spec.dirname
-    final = os.path.join(wd.path, dirname)
     os.makedirs(wd.path, exist_ok=True)
     t0 = time.time()
-    with job_lock(wd.path, dirname):
+    lock = job_lock_fd(wd.path, dirname)
+    prep = Prepared(spec, lock=lock)
+    try:
         if not spec.force:
             hit = ctx.store.find(spec.method.name, [spec.id] + spec.equivalent_ids, first=wd)
             if hit:
-                return hit[0], "reused", 0.0
-        tmp = wd.new_tmp(dirname)
+                prep._unlock()
+                prep.reused = hit[0]
+                return prep
+        prep.tmp = tmp = wd.new_tmp(dirname)
+        prep.params = params = _params(spec, ctx)
+        src = os.path.join(tmp, "source")
+        for rel, blob in spec.method.sources.items():
+            data = ctx.view.read(rel)
+            if git_blob_sha1(data) != blob:
+                raise AccelgitError(f"{rel} changed while the build was running; run the build again")
+            dest = os.path.join(src, *rel.split("/"))
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            with open(dest, "wb") as f:
+                f.write(data)
+        for d in ("output", "log"):
+            os.mkdir(os.path.join(tmp, d))
+        with open(os.path.join(tmp, "job.json"), "w", encoding="utf-8") as f:
+            f.write(json.dumps(params, indent=1, sort_keys=True))    # (dumps: one write, same bytes)
+        with open(os.path.join(tmp, RUN_FILE), "w", encoding="utf-8") as f:
+            f.write(json.dumps({"inputs": _input_paths(spec.inputs), "root": ctx.repo.root,
+                                "slices": ctx.config.slices}))
+    except BaseException:
+        prep.discard()
+        raise
+    prep.seconds = time.time() - t0
+    return prep
+
+
+def run_prepared(prep: Prepared, ctx: BuildContext) -> tuple[str, str, float]:
+    """Run a prepared job; manifest last, one rename into place.
+    ``(path, "built"|"reused", seconds)``."""
+    from .runner import RUN_FILE
+    if prep.reused is not None:
+        return prep.reused, "reused", 0.0
+    spec, tmp = prep.spec, prep.tmp
+    wd = spec.workdir
+    dirname = spec.dirname
+    final = os.path.join(wd.path, dirname)
+    t0 = time.time()
+    try:
+        tick = _tailer(tmp, dirname, ctx.live) if ctx.live else None
+        code = ctx.launcher.run(tmp, tick)
+        if tick:
+            tick()
+        if code != 0:
+            raise _failure(spec, tmp, wd, code)
         try:
-            params = _params(spec, ctx)
-            src = os.path.join(tmp, "source")
-            for rel, blob in spec.method.sources.items():
-                data = ctx.view.read(rel)
-                if git_blob_sha1(data) != blob:
-                    raise AccelgitError(f"{rel} changed while the build was running; run the build again")
-                dest = os.path.join(src, *rel.split("/"))
-                os.makedirs(os.path.dirname(dest), exist_ok=True)
-                with open(dest, "wb") as f:
-                    f.write(data)
-            for d in ("output", "log"):
-                os.mkdir(os.path.join(tmp, d))
-            with open(os.path.join(tmp, "job.json"), "w", encoding="utf-8") as f:
-                f.write(json.dumps(params, indent=1, sort_keys=True))    # (dumps: one write, same bytes)
-            with open(os.path.join(tmp, RUN_FILE), "w", encoding="utf-8") as f:
-                f.write(json.dumps({"inputs": _input_paths(spec.inputs), "root": ctx.repo.root,
-                                    "slices": ctx.config.slices}))
-            tick = _tailer(tmp, dirname, ctx.live) if ctx.live else None
-            code = ctx.launcher.run(tmp, tick)
-            if tick:
-                tick()
-            if code != 0:
-                raise _failure(spec, tmp, wd, code)
-            try:
-                os.remove(os.path.join(tmp, RUN_FILE))
-                write_manifest(tmp)
-                _test_pause("ACCELGIT_TEST_PAUSE_BEFORE_RENAME")
-                trash = None
-                if os.path.exists(final):
-                    # forced rebuild, or a folder without a manifest (never reused): move it aside
-                    trash = os.path.join(wd.path, ".tmp", f"{dirname}.old.{uuid.uuid4().hex[:8]}")
-                    os.rename(final, trash)
-                os.rename(tmp, final)
-            except OSError as e:      # disk full, permissions: no job, and say where
-                raise JobFailed(spec, f"could not store the job: {e}", None) from None
-            tmp = None
-            if trash:
-                shutil.rmtree(trash, ignore_errors=True)
-        finally:
-            if tmp is not None and os.path.exists(tmp):
-                shutil.rmtree(tmp, ignore_errors=True)
-        wd.added(params, dirname)
-    return final, "built", time.time() - t0
+            os.remove(os.path.join(tmp, RUN_FILE))
+            write_manifest(tmp)
+            _test_pause("ACCELGIT_TEST_PAUSE_BEFORE_RENAME")
+            trash = None
+            if os.path.exists(final):
+                # forced rebuild, or a folder without a manifest (never reused): move it aside
+                trash = os.path.join(wd.path, ".tmp", f"{dirname}.old.{uuid.uuid4().hex[:8]}")
+                os.rename(final, trash)
+            os.rename(tmp, final)
+        except OSError as e:      # disk full, permissions: no job, and say where
+            raise JobFailed(spec, f"could not store the job: {e}", None) from None
+        prep.tmp = None
+        if trash:
+            shutil.rmtree(trash, ignore_errors=True)
+        wd.added(prep.params, dirname)
+    finally:
+        prep.discard()            # the temp folder if it was not renamed (moved to .failed: gone), the lock
+    return final, "built", prep.seconds + time.time() - t0
+
+
+def build_job(spec: JobSpec, ctx: BuildContext) -> tuple[str, str, float]:
+    """Build ``spec`` unless a racer did; ``(path, "built"|"reused", seconds)``."""
+    return run_prepared(prepare_job(spec, ctx), ctx)
 
 
 def _test_pause(var: str) -> None:

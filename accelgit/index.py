@@ -29,6 +29,9 @@ class Index:
         self._db: sqlite3.Connection | None = None
         self.broken = False
         self.readonly = readonly      # plan: never create, fill, repair or write the file
+        self._pending: list[tuple] = []   # rows of jobs built by this process, not yet written
+        import threading            # here: the fork server imports this module, never threading
+        self._pending_lock = threading.Lock()
 
     def _connect(self) -> sqlite3.Connection | None:
         if self._db is not None or self.broken:
@@ -143,10 +146,33 @@ class Index:
         return None if rows is None else dict(rows)
 
     def add(self, params: dict, dirname: str) -> None:
+        """Queue a new job's row; written in batches (``flush``).  Rows lost with a
+        killed process are found by the next process's sync."""
         if self.readonly:
             return
-        self._run(lambda db: db.execute(f"INSERT OR REPLACE INTO jobs VALUES ({', '.join('?' * len(_COLUMNS))})",
-                                        row_of(params, dirname)))
+        with self._pending_lock:
+            self._pending.append(row_of(params, dirname))
+            full = len(self._pending) >= 256
+        if full:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the queued rows, in one transaction."""
+        with self._pending_lock:
+            rows, self._pending = self._pending, []
+        if not rows:
+            return
+
+        def write(db):
+            db.execute("BEGIN")
+            try:
+                db.executemany(f"INSERT OR REPLACE INTO jobs VALUES ({', '.join('?' * len(_COLUMNS))})", rows)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        self._run(write)
+
 
     def remove(self, dirname: str) -> None:
         self._run(lambda db: db.execute("DELETE FROM jobs WHERE dirname = ?", (dirname,)))

@@ -3,6 +3,7 @@ and (for ``build``) reuses or schedules every job, independent ones in
 parallel, each after its inputs."""
 from __future__ import annotations
 
+import collections
 import fnmatch
 import json
 import os
@@ -12,7 +13,7 @@ import time
 import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from .builder import BuildContext, JobFailed, JobSpec, build_job, load_build_modules
+from .builder import BuildContext, JobFailed, JobSpec, load_build_modules, prepare_job, run_prepared
 from .errors import AccelgitError, BuildFailed, ScriptError, UsageError
 from .jobref import Job, flat_inputs
 from .methods import Methods
@@ -131,11 +132,19 @@ class BuildSession(Session):
         from .forkserver import Launcher
         self.launcher = Launcher()
         self.ctx = BuildContext(repo, config, self.store, view, self.launcher, live=live)
-        self.pool = ThreadPoolExecutor(max_workers=max(1, jobs_n or os.cpu_count() or 1))
+        workers = max(1, jobs_n or os.cpu_count() or 1)
+        self.pool = ThreadPoolExecutor(max_workers=workers)
         self.progress = progress
         self._futures: dict[str, Future] = {}
         self._jobs: dict[str, Job] = {}
         self.failures: list[JobFailed] = []
+        # Jobs waiting for their inputs are prepared ahead (temp folder, job.json,
+        # source copies) by one thread, at most ``workers`` at a time: in a chain the
+        # next job's folder is ready when its input is done.
+        self._prep_pool = ThreadPoolExecutor(max_workers=1)
+        self._to_prep: collections.deque = collections.deque()
+        self._prep_slots = workers
+        self._preps: dict[str, Future] = {}
 
     def submit(self, spec: JobSpec) -> Job:
         with self._lock:
@@ -170,14 +179,21 @@ class BuildSession(Session):
         def start():
             bad = [d for d in deps if d.exception() is not None]
             if bad:
+                self._drop_prep(spec.id)
                 fut.set_exception(InputFailed(spec, bad[0].exception()))
                 rec["action"] = "failed"
                 return
             try:
                 self.pool.submit(self._build, spec, fut, rec)
             except RuntimeError as e:        # the pool was shut down (Ctrl-C): not built
+                self._drop_prep(spec.id)
                 fut.set_exception(InputFailed(spec, e))
                 rec["action"] = "failed"
+
+        if deps:
+            with self._lock:
+                self._to_prep.append(spec)
+            self._feed_prep()
 
         def one_done(_):
             with lock:
@@ -200,11 +216,59 @@ class BuildSession(Session):
             self.records.append(rec)
         return rec
 
+    def _feed_prep(self) -> None:
+        """Hand waiting jobs to the preparing thread while it has free slots."""
+        with self._lock:
+            while self._prep_slots > 0 and self._to_prep:
+                spec = self._to_prep.popleft()
+                if spec.id in self._preps or self._futures[spec.id].done():
+                    continue
+                self._prep_slots -= 1
+                try:
+                    self._preps[spec.id] = self._prep_pool.submit(prepare_job, spec, self.ctx)
+                except RuntimeError:        # shut down (Ctrl-C)
+                    self._prep_slots += 1
+                    return
+
+    def _take_prep(self, spec: JobSpec):
+        """The job's prepared folder, or None to prepare it now (never prepared,
+        or preparing failed: then it fails again, reported like any build error)."""
+        with self._lock:
+            pf = self._preps.pop(spec.id, None)
+        if pf is None:
+            return None
+        if pf.cancel():
+            prep = None
+        else:
+            try:
+                prep = pf.result()
+            except BaseException:  # noqa: BLE001 - redone below, where errors are reported
+                prep = None
+        with self._lock:
+            self._prep_slots += 1
+        self._feed_prep()
+        return prep
+
+    def _drop_prep(self, jid: str) -> None:
+        with self._lock:
+            pf = self._preps.pop(jid, None)
+        if pf is None:
+            return
+        if not pf.cancel():
+            try:
+                pf.result().discard()
+            except BaseException:  # noqa: BLE001 - nothing was kept
+                pass
+        with self._lock:
+            self._prep_slots += 1
+        self._feed_prep()
+
     def _build(self, spec: JobSpec, fut: Future, rec: dict) -> None:
         if self.progress:
             self.progress.event("start", spec.dirname)
         try:
-            path, action, secs = build_job(spec, self.ctx)
+            prep = self._take_prep(spec) or prepare_job(spec, self.ctx)
+            path, action, secs = run_prepared(prep, self.ctx)
         except BaseException as e:  # noqa: BLE001 - handed to whoever waits for the job
             rec["action"] = "failed"
             if isinstance(e, AccelgitError) and not isinstance(e, JobFailed):
@@ -236,6 +300,8 @@ class BuildSession(Session):
             except BaseException:  # noqa: BLE001 - collected below
                 pass
         self.pool.shutdown(wait=True)
+        self._close_prep()
+        self.store.flush_index()
         self.launcher.close()
         if self.progress:
             self.progress.done()
@@ -252,7 +318,18 @@ class BuildSession(Session):
         job: its folder is kept under .failed/ for its logs until `accelgit gc`."""
         self.pool.shutdown(wait=False, cancel_futures=True)
         self.launcher.kill_all()
+        self._close_prep()
+        self.store.flush_index()
         self.launcher.close()
+
+    def _close_prep(self) -> None:
+        """No prepared folder or lock outlives the build."""
+        with self._lock:
+            self._to_prep.clear()
+            jids = list(self._preps)
+        for jid in jids:
+            self._drop_prep(jid)
+        self._prep_pool.shutdown(wait=True)
 
     def record_run(self, script: str, urd: Urd) -> None:
         """Remember this script's jobs, in call order: ``plan`` compares with it."""

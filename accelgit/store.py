@@ -8,7 +8,6 @@ only once it holds ``manifest.json`` (written last); it appears by one
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -107,17 +106,18 @@ def _locked_fd(path: str, flags: int) -> int:
         os.close(fd)
 
 
-@contextlib.contextmanager
-def job_lock(workdir: str, dirname: str):
+def job_lock_fd(workdir: str, dirname: str) -> int:
+    """Take the job's exclusive lock; ``job_unlock(fd)`` releases it."""
     import fcntl
     locks = os.path.join(workdir, LOCKS)
     os.makedirs(locks, exist_ok=True)
-    fd = _locked_fd(os.path.join(locks, dirname + ".lock"), fcntl.LOCK_EX)
-    try:
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+    return _locked_fd(os.path.join(locks, dirname + ".lock"), fcntl.LOCK_EX)
+
+
+def job_unlock(fd: int) -> None:
+    import fcntl
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    os.close(fd)
 
 
 SESSION_LOCK = ".session.lock"
@@ -206,6 +206,11 @@ class Store:
     def ordered(self, first: Workdir | None = None) -> list[Workdir]:
         first = first or self.target
         return [first] + [w for w in self.workdirs.values() if w is not first]
+
+    def flush_index(self) -> None:
+        """Write the index rows of the jobs this process built."""
+        for wd in self.workdirs.values():
+            wd.index.flush()
 
     def find(self, method: str, ids: list[str], first: Workdir | None = None) -> tuple[str, str] | None:
         """``(path, id)`` of the first complete job among ``ids`` in any workdir."""

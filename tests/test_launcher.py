@@ -1,0 +1,220 @@
+"""How jobs are launched (forkserver.py, builder.prepare_job/run_prepared,
+BuildSession's preparing ahead): children forked ahead and warmed up, the
+job's DONE said before its process exits, jobs prepared before their inputs
+are done, index rows written in batches.  Each test does the real thing:
+real builds, real processes, and checks what is left behind."""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import Repo
+
+# Job i of a chain of N; with $T_FAIL = i it raises.  Each job writes what its
+# process looks like: pid, parent (the fork server), cwd, the import path, the
+# modules a warm-up could have left behind.
+STEP = """
+    import os, sys
+    options = {"i": 0}
+    jobs = ("prev",)
+
+    def synthesis(options, job):
+        if os.environ.get("T_FAIL") == str(options.i):
+            raise RuntimeError(f"step {options.i} fails")
+        seen = {
+            "pid": os.getpid(), "ppid": os.getppid(), "cwd": os.getcwd(),
+            "path0": sys.path[0], "in_path": [p for p in sys.path if "accelgit-warm" in p],
+            "warm_modules": sorted(m for m in sys.modules if "warm" in m),
+            "dont_write_bytecode": sys.dont_write_bytecode,
+            "stdin": os.read(0, 10).decode(),
+        }
+        job.json_save(seen, "seen.json")
+        return options.i
+"""
+
+
+def chain(repo: Repo, n: int) -> Repo:
+    repo.write("methods/step.py", STEP)
+    repo.write("build.py", f"""
+        def main(urd):
+            prev = None
+            for i in range({n}):
+                prev = urd.build("step", i=i, prev=prev)
+    """)
+    repo.commit("chain")
+    return repo
+
+
+def seen(repo: Repo, path: str) -> dict:
+    return json.loads((Path(path) / "output" / "seen.json").read_text())
+
+
+def session_members(sid: int) -> list[int]:
+    """Pids of the live (not zombie) processes of session ``sid``."""
+    out = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[3]) == sid:
+            out.append(int(name))
+    return out
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")
+def test_no_process_and_no_scratch_outlive_the_build(repo: Repo, tmp_path: Path):
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    r = chain(repo, 12)
+    proc = r.run("build", "--json", env={"TMPDIR": str(tmpdir)})
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert [j["action"] for j in out["jobs"]] == ["built"] * 12
+    servers = {seen(r, j["path"])["ppid"] for j in out["jobs"]}
+    assert len(servers) == 1                          # every job forked by one fork server
+    server = servers.pop()
+    # the server started its own session: when it is gone, so must be every spare it forked
+    deadline = time.time() + 10
+    while session_members(server) and time.time() < deadline:
+        time.sleep(0.05)
+    assert session_members(server) == []
+    assert os.listdir(tmpdir) == []                   # the warm-up's scratch folder is removed
+
+
+def test_warm_and_cold_children_run_jobs_alike(repo: Repo):
+    """A warmed-up child must look like a fresh one to the job: same cwd, path,
+    modules, stdin; and like a job run by a fresh interpreter."""
+    r = chain(repo, 10)
+    out = r.build()
+    views = [seen(r, j["path"]) for j in out["jobs"]]
+    for v in views:
+        assert v["pid"] != v["ppid"]
+        assert os.path.basename(v["cwd"]) == "output"
+        assert v["path0"].endswith(os.sep + "source" + os.sep + "methods")
+        assert v["in_path"] == [] and v["warm_modules"] == []
+        assert v["dont_write_bytecode"] is True
+        assert v["stdin"] == ""
+    assert len({v["pid"] for v in views}) == 10       # a process per job
+    # the same jobs through a fresh interpreter each (no fork server): the same view
+    (r.path / ".accelgit").rename(r.path.parent / "old-accelgit")
+    proc = r.run("build", "--json", env={"ACCELGIT_FORKSERVER": "0"})
+    assert proc.returncode == 0, proc.stderr
+    fresh = [seen(r, j["path"]) for j in json.loads(proc.stdout)["jobs"]]
+    keys = ("in_path", "warm_modules", "dont_write_bytecode", "stdin")
+    assert [{k: v[k] for k in keys} for v in fresh] == [{k: v[k] for k in keys} for v in views]
+
+
+def test_a_failure_mid_chain_leaves_no_prepared_folder_or_lock(repo: Repo):
+    """Jobs after the failing one were prepared ahead (temp folder, lock): all
+    of that is undone, and they are reported as not built."""
+    r = chain(repo, 12)
+    proc = r.run("build", env={"T_FAIL": "5"})
+    assert proc.returncode == 1
+    last = proc.stderr.rstrip("\n").splitlines()[-1]
+    assert "failed: RuntimeError: step 5 fails" in last
+    assert last.endswith("(6 not built because an input failed)")
+    assert len(r.job_dirs()) == 5
+    assert os.listdir(r.workdir / ".tmp") == []
+    for lock in (r.workdir / ".locks").iterdir():    # no lock is still held
+        fd = os.open(lock, os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            os.close(fd)
+    # and the next build builds exactly the rest
+    out = r.build()
+    assert [j["action"] for j in out["jobs"]] == ["reused"] * 5 + ["built"] * 7
+
+
+def test_a_job_killed_before_its_done_is_reported(repo: Repo):
+    """No DONE from the job: the server's EXIT (the kill signal) is the result."""
+    repo.write("methods/dies.py", """
+        import os, signal
+
+        def synthesis():
+            os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    repo.write("build.py", """
+        def main(urd):
+            urd.build("dies")
+    """)
+    repo.commit("dies")
+    proc = repo.run("build")
+    assert proc.returncode == 1
+    assert "the job process died (exit -9)" in proc.stderr.splitlines()[-1]
+
+
+def test_index_rows_written_in_batches_and_after_a_kill(repo: Repo):
+    """More jobs than one batch (256): every one is in the index; a build killed
+    before its last batch is written loses nothing either (the next command
+    adds what it finds)."""
+    r = chain(repo, 300)
+    out = r.build()
+    log = r.json("log", "-n", "1000")
+    assert sorted(j["id"] for j in log["jobs"]) == sorted(j["id"] for j in out["jobs"])
+    # a build killed in its last job: the jobs it completed were never written to the index
+    r.write("methods/step.py", STEP.replace("def synthesis(options, job):",
+                                            "import time\n\n    def synthesis(options, job):\n"
+                                            "        if options.i == 7:\n"
+                                            "            time.sleep(60)"))
+    r.write("build.py", """
+        def main(urd):
+            prev = None
+            for i in range(8):
+                prev = urd.build("step", i=i, prev=prev)
+    """)
+    r.commit("slow last")
+    p = subprocess.Popen([sys.executable, "-m", "accelgit", "build"], cwd=r.path, env=r.env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and len(r.job_dirs()) < 300 + 7:
+        time.sleep(0.05)
+    time.sleep(0.2)
+    os.killpg(p.pid, signal.SIGKILL)
+    p.wait(timeout=30)
+    dirs = set(r.job_dirs())
+    assert len(dirs) == 307
+    assert {j["dirname"] for j in r.json("log", "-n", "1000")["jobs"]} == dirs
+
+
+# ------------------------------------------------------------------ parameters without inspect
+
+def _f1(options, job, slices=3, *args, sliceno, prepare_res=None, **kw):
+    pass
+
+
+def _f2():
+    pass
+
+
+def _f3(a, b=1, /, c=2, *, d):
+    pass
+
+
+class _Callable:
+    def __call__(self, options, jobs=None):
+        pass
+
+
+@pytest.mark.parametrize("fn", [_f1, _f2, _f3, lambda job, x=1: None, _Callable(),
+                                __import__("functools").partial(_f1, 1)])
+def test_parameters_match_inspect(fn):
+    """What the job process injects is read from the code object for plain
+    functions; it must say exactly what inspect.signature says."""
+    import inspect
+    from accelgit.runner import _parameters
+    want = [(n, p.default is not p.empty) for n, p in inspect.signature(fn).parameters.items()
+            if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    assert _parameters(fn) == want
