@@ -133,11 +133,12 @@ class Prepared:
     the next job is ready the moment its input is), with the job's lock held;
     or, when a racer built the job meanwhile, that job (``reused``)."""
 
-    __slots__ = ("spec", "tmp", "params", "lock", "seconds", "reused")
+    __slots__ = ("spec", "tmp", "params", "run", "lock", "seconds", "reused")
 
     def __init__(self, spec, tmp=None, params=None, lock=None, seconds=0.0, reused=None):
         self.spec, self.tmp, self.params, self.lock = spec, tmp, params, lock
         self.seconds, self.reused = seconds, reused
+        self.run: dict | None = None     # what the job process needs besides job.json
 
     def discard(self) -> None:
         """Never run (an input failed, Ctrl-C): no folder, no lock left."""
@@ -154,8 +155,7 @@ class Prepared:
 
 def prepare_job(spec: JobSpec, ctx: BuildContext) -> Prepared:
     """Lock the job, check again that nobody built it, and write its temp
-    folder: job.json, verified source copies, what the runner needs."""
-    from .runner import RUN_FILE     # here: the job process's module is not needed to reuse jobs
+    folder: job.json, verified source copies."""
     wd = spec.workdir
     dirname = spec.dirname
     os.makedirs(wd.path, exist_ok=True)
@@ -184,9 +184,7 @@ def prepare_job(spec: JobSpec, ctx: BuildContext) -> Prepared:
             os.mkdir(os.path.join(tmp, d))
         with open(os.path.join(tmp, "job.json"), "w", encoding="utf-8") as f:
             f.write(json.dumps(params, indent=1, sort_keys=True))    # (dumps: one write, same bytes)
-        with open(os.path.join(tmp, RUN_FILE), "w", encoding="utf-8") as f:
-            f.write(json.dumps({"inputs": _input_paths(spec.inputs), "root": ctx.repo.root,
-                                "slices": ctx.config.slices}))
+        prep.run = {"inputs": _input_paths(spec.inputs), "root": ctx.repo.root, "slices": ctx.config.slices}
     except BaseException:
         prep.discard()
         raise
@@ -197,7 +195,6 @@ def prepare_job(spec: JobSpec, ctx: BuildContext) -> Prepared:
 def run_prepared(prep: Prepared, ctx: BuildContext) -> tuple[str, str, float]:
     """Run a prepared job; manifest last, one rename into place.
     ``(path, "built"|"reused", seconds)``."""
-    from .runner import RUN_FILE
     if prep.reused is not None:
         return prep.reused, "reused", 0.0
     spec, tmp = prep.spec, prep.tmp
@@ -207,13 +204,12 @@ def run_prepared(prep: Prepared, ctx: BuildContext) -> tuple[str, str, float]:
     t0 = time.time()
     try:
         tick = _tailer(tmp, dirname, ctx.live) if ctx.live else None
-        code = ctx.launcher.run(tmp, tick)
+        code = ctx.launcher.run(tmp, tick, prep.run)
         if tick:
             tick()
         if code != 0:
             raise _failure(spec, tmp, wd, code)
         try:
-            os.remove(os.path.join(tmp, RUN_FILE))
             write_manifest(tmp)
             _test_pause("ACCELGIT_TEST_PAUSE_BEFORE_RENAME")
             trash = None

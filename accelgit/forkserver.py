@@ -2,7 +2,8 @@
 job runner already imported forks a child per job, so a job costs a fork, not
 an interpreter start.
 
-Protocol (lines on the server's stdin/stdout):  ``RUN <token> <jobdir>`` →
+Protocol (lines on the server's stdin/stdout):  ``RUN <token> <json>`` (the job
+folder and what ``runner.run_job`` would else read from its ``.run.json``) →
 ``START <token> <pid>``, ``DONE <token> <exit code>`` (written by the job
 process itself as its last act, so the build goes on while the kernel tears
 the process down), and ``EXIT <token> <exit code>`` when the server reaps it
@@ -60,9 +61,38 @@ class Launcher:
                     slot[1] = 3
                     slot[0].set()
 
-    def run(self, jobdir: str, tick=None) -> int:
-        """Run one job to its end; ``tick()`` is called about 5 times a second meanwhile."""
+    def run(self, jobdir: str, tick=None, run: dict | None = None) -> int:
+        """Run one job to its end; ``tick()`` is called about 5 times a second meanwhile.
+        ``run``: what the job process needs besides job.json (see ``runner.run_job``);
+        None when the job folder has it in ``.run.json``."""
         if not self.use_server:
+            return self._run_exec(jobdir, tick, run)
+        import json
+        payload = json.dumps({"dir": jobdir, "run": run}, ensure_ascii=True)      # one line, any path
+        ev = threading.Event()
+        with self._lock:
+            if self._proc is None:
+                self._start()
+            self._next += 1
+            tok = str(self._next)
+            self._waiting[tok] = [ev, None]
+            self._proc.stdin.write(f"RUN {tok} {payload}\n".encode("ascii"))
+            self._proc.stdin.flush()
+        while not ev.wait(0.2 if tick else None):
+            tick()
+        with self._lock:
+            return self._waiting.pop(tok)[1]
+
+    def _run_exec(self, jobdir: str, tick, run: dict | None) -> int:
+        """ACCELGIT_FORKSERVER=0: a fresh interpreter for the job."""
+        run_file = None
+        if run is not None:
+            import json
+            from .runner import RUN_FILE
+            run_file = os.path.join(jobdir, RUN_FILE)
+            with open(run_file, "w", encoding="utf-8") as f:
+                json.dump(run, f)
+        try:
             proc = subprocess.Popen([sys.executable, "-m", "accelgit.runner", jobdir], env=self.env, cwd=jobdir,
                                     stdin=subprocess.DEVNULL, start_new_session=True)
             with self._lock:
@@ -76,19 +106,12 @@ class Launcher:
             with self._lock:
                 self._pids.pop(str(proc.pid), None)
             return code
-        ev = threading.Event()
-        with self._lock:
-            if self._proc is None:
-                self._start()
-            self._next += 1
-            tok = str(self._next)
-            self._waiting[tok] = [ev, None]
-            self._proc.stdin.write(f"RUN {tok} {jobdir}\n".encode("utf-8", "surrogateescape"))
-            self._proc.stdin.flush()
-        while not ev.wait(0.2 if tick else None):
-            tick()
-        with self._lock:
-            return self._waiting.pop(tok)[1]
+        finally:
+            if run_file is not None:
+                try:
+                    os.remove(run_file)
+                except OSError:
+                    pass
 
     def kill_all(self) -> None:
         """Kill every running job with its process group (Ctrl-C, errors)."""

@@ -38,6 +38,8 @@ def git(args: list[str], cwd: str, *, input: bytes | None = None, check: bool = 
     try:
         proc = subprocess.run(["git", *args], cwd=cwd, input=input, capture_output=True, env=env)
     except FileNotFoundError:
+        if not os.path.isdir(cwd):
+            raise GitError(f"{cwd}: no such directory (running git {args[0]})") from None
         raise GitError("accelgit needs git, and no 'git' executable is on PATH") from None
     if check and proc.returncode != 0:
         msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
@@ -80,6 +82,8 @@ def find_repo(start: str = ".") -> Repo:
     start = os.path.abspath(start)
     if not os.path.isdir(start):
         raise GitError(f"{start} is not a directory")
+    if "\n" in start:        # git prints paths a line each: such a path cannot be read back
+        raise GitError(f"accelgit cannot work in a folder whose path has a line break: {start!r}")
     env = clean_git_env()
     proc = git(["rev-parse", "--is-bare-repository", "--absolute-git-dir", "--git-common-dir",
                 "--is-shallow-repository", "--show-toplevel"], start, check=False, env=env)

@@ -8,6 +8,7 @@ pages a job would not otherwise touch.
 """
 from __future__ import annotations
 
+import json
 import os
 import selectors
 import signal
@@ -113,8 +114,9 @@ class _Server:
             if not line.endswith(b"\n"):  # no job came (the build ended): nothing to do
                 code = 0
             else:
-                tok, jobdir = line[:-1].decode("utf-8", "surrogateescape").split(" ", 1)
-                code = self.runner.child_main(jobdir)
+                tok, payload = line[:-1].decode("utf-8").split(" ", 1)
+                job = json.loads(payload)
+                code = self.runner.child_main(job["dir"], job["run"])
                 # Said before exiting: the job's files are complete and closed, and the
                 # build goes on while the kernel tears this process down.
                 os.write(done, f"DONE {tok} {code}\n".encode())
@@ -128,7 +130,7 @@ class _Server:
             os.close(sp.ready_r)
             sp.ready_r = None
 
-    def run(self, tok: str, jobdir: str) -> None:
+    def run(self, tok: str, payload: str) -> None:
         sp = next((x for x in self.spares if x.state == "warm"), None) or \
             next((x for x in self.spares if x.state == "cold"), None)
         if sp is not None:
@@ -136,7 +138,7 @@ class _Server:
         else:
             sp = self.spawn(warm=False)
         try:
-            os.write(sp.job_w, f"{tok} {jobdir}\n".encode("utf-8", "surrogateescape"))
+            os.write(sp.job_w, f"{tok} {payload}\n".encode("utf-8"))
         except OSError:       # the spare died: the reap reports it
             pass
         os.close(sp.job_w)
@@ -200,9 +202,9 @@ class _Server:
                     buf += chunk
                     while b"\n" in buf:
                         line, buf = buf.split(b"\n", 1)
-                        cmd, tok, jobdir = line.decode("utf-8", "surrogateescape").split(" ", 2)
+                        cmd, tok, payload = line.decode("utf-8").split(" ", 2)
                         if cmd == "RUN":
-                            self.run(tok, jobdir)
+                            self.run(tok, payload)
             self.reap()
             idle = len(self.tokens) < self.cpus
             while not self.eof and len(self.spares) < (2 if idle else 1):

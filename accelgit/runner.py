@@ -208,14 +208,17 @@ def load_method(jobdir: str, params: dict, repo_root: str | None = None):
     return module
 
 
-def run_job(jobdir: str) -> int:
-    """Run the job in ``jobdir``; 0 on success.  On failure the traceback is in
-    the phase's log and ``.error.json`` says which phase."""
+def run_job(jobdir: str, run: dict | None = None) -> int:
+    """Run the job in ``jobdir``; 0 on success.  ``run``: the input jobs' paths,
+    the repo root and the slice count (from the fork server's pipe), else read
+    from ``.run.json``.  On failure the traceback is in the phase's log and
+    ``.error.json`` says which phase."""
     jobdir = os.path.abspath(jobdir)
     with open(os.path.join(jobdir, "job.json"), encoding="utf-8") as f:
         params = json.load(f)
-    with open(os.path.join(jobdir, RUN_FILE), encoding="utf-8") as f:
-        run = json.load(f)
+    if run is None:
+        with open(os.path.join(jobdir, RUN_FILE), encoding="utf-8") as f:
+            run = json.load(f)
     out = os.path.join(jobdir, "output")
     os.chdir(out)
     profile = {"start": datetime.datetime.now(datetime.timezone.utc).isoformat(), "phases": {}}
@@ -338,8 +341,6 @@ def make_warm_up(folder: str) -> None:
         f.write(src)
     with open(os.path.join(folder, "job.json"), "w", encoding="utf-8") as f:
         json.dump(params, f)
-    with open(os.path.join(folder, RUN_FILE), "w", encoding="utf-8") as f:
-        json.dump({"inputs": {}, "root": folder, "slices": 1}, f)
 
 
 def warm_up(folder: str) -> None:
@@ -348,7 +349,7 @@ def warm_up(folder: str) -> None:
     what it touches is copied now, not while a job waits for it."""
     path, cwd, bytecode = list(sys.path), os.getcwd(), sys.dont_write_bytecode
     try:
-        run_job(folder)
+        run_job(folder, json.loads(json.dumps({"inputs": {}, "root": folder, "slices": 1})))
     except Exception:  # noqa: BLE001 - only a warm-up: the real job reports its own errors
         pass
     finally:
@@ -358,13 +359,13 @@ def warm_up(folder: str) -> None:
         sys.modules.pop(f"a_{WARM_METHOD}", None)
 
 
-def child_main(jobdir: str) -> int:
+def child_main(jobdir: str, run: dict | None = None) -> int:
     """Entry point in a fresh job process (fork or exec)."""
     try:
         fd = os.open(os.devnull, os.O_RDONLY)
         os.dup2(fd, 0)
         os.close(fd)
-        return run_job(jobdir)
+        return run_job(jobdir, run)
     except BaseException:  # noqa: BLE001 - a bug of ours: say it in the job's log
         try:
             with open(os.path.join(jobdir, "log", "setup.txt"), "a", encoding="utf-8") as f:

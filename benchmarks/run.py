@@ -222,17 +222,23 @@ def set_edit(path: str, shape: str, n: int, edit: int) -> None:
         f.write(script_text(shape, n, edit))
 
 
-def job_walls(path: str) -> float | None:
-    """Mean wall seconds the jobs' own processes recorded (profile.json)."""
+def job_walls(path: str) -> tuple[float | None, float | None]:
+    """Mean wall seconds the jobs' processes recorded (profile.json): the whole
+    job process (loading the method, running it, writing the result), and the
+    method's own phases (prepare, analysis, synthesis): "the job's own work"."""
     work = os.path.join(path, ".accelgit", "work")
-    walls = []
+    walls, methods = [], []
     for name in os.listdir(work):
         try:
             with open(os.path.join(work, name, "profile.json"), encoding="utf-8") as f:
-                walls.append(json.load(f)["wall"])
-        except (OSError, ValueError, KeyError):
+                prof = json.load(f)
+            walls.append(prof["wall"])
+            methods.append(sum(ph["wall"] for k, ph in prof["phases"].items() if k != "setup"))
+        except (OSError, ValueError, KeyError, TypeError):
             continue
-    return sum(walls) / len(walls) if walls else None
+    if not walls:
+        return None, None
+    return sum(walls) / len(walls), sum(methods) / len(methods)
 
 
 def wipe_work(path: str, trash: str | None = None) -> None:
@@ -260,7 +266,7 @@ def bench_pipeline(base: str, shape: str, n: int, repeats: int, build_repeats: i
         firsts.append(r.wall)
         cpus.append(r.cpu)
         log(f"  {shape} N={n} first build #{k + 1}: {r.wall:.3f}s (cpu {r.cpu:.2f}s)")
-    own = job_walls(path)
+    own, method_own = job_walls(path)
     noop_runs = [run(ag + ["build"], path, env) for _ in range(repeats)]
     noops = [r.wall for r in noop_runs]
     log(f"  {shape} N={n} no-op build: {median(noops):.3f}s")
@@ -269,6 +275,9 @@ def bench_pipeline(base: str, shape: str, n: int, repeats: int, build_repeats: i
     # job process (profile.json); CPU counts every process of the build
     row["per_job_ms"] = (row["first_build"] - row["noop_build"]) / n * 1000
     row["job_own_ms"] = own * 1000 if own is not None else None
+    row["method_ms"] = method_own * 1000 if method_own is not None else None
+    # the target's "overhead beyond the job's own work": wall per job minus the method's phases
+    row["overhead_ms"] = row["per_job_ms"] - row["method_ms"] if method_own is not None else None
     row["cpu_per_job_ms"] = (median(cpus) - median([r.cpu for r in noop_runs])) / n * 1000
     # plan after the middle edit, then the rebuild; a new edit value each time
     plans, plans_json, rebuilds, rss = [], [], [], []
@@ -424,9 +433,10 @@ def report(m: dict, rows: list[dict], hashing: list[dict], repeats: int) -> str:
     t = []
     for r in rows:
         t.append([r["shape"], r["n"], _fmt(r["first_build"]), _fmt(r["per_job_ms"], ".2f"), _fmt(r["job_own_ms"], ".2f"),
+                  _fmt(r.get("method_ms"), ".2f"), _fmt(r.get("overhead_ms"), ".2f"),
                   _fmt(r["cpu_per_job_ms"], ".2f"), _fmt(r["noop_build"]), f"{_fmt(r['rebuild'])} ({r['rebuilt_jobs']})"])
-    out.append(table(t, ["shape", "N", "first build", "ms/job", "job own ms", "CPU ms/job", "no-op build",
-                         "rebuild after edit (jobs)"]))
+    out.append(table(t, ["shape", "N", "first build", "ms/job", "job process ms", "method ms", "overhead ms/job",
+                         "CPU ms/job", "no-op build", "rebuild after edit (jobs)"]))
     out.append("")
     t = []
     for r in rows:

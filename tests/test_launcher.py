@@ -218,3 +218,31 @@ def test_parameters_match_inspect(fn):
     want = [(n, p.default is not p.empty) for n, p in inspect.signature(fn).parameters.items()
             if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
     assert _parameters(fn) == want
+
+
+@pytest.mark.parametrize("forkserver", ["1", "0"])
+def test_odd_characters_in_the_job_folder_path(tmp_path: Path, forkserver: str):
+    """The job folder and the input paths travel to the job process as JSON
+    (fork server) or in .run.json (a fresh interpreter): spaces, tabs
+    and non-ASCII names arrive intact."""
+    from conftest import make_repo
+    r = make_repo(tmp_path, "odd \t name é")
+    chain(r, 3)
+    proc = r.run("build", "--json", env={"ACCELGIT_FORKSERVER": forkserver})
+    assert proc.returncode == 0, proc.stderr
+    jobs = json.loads(proc.stdout)["jobs"]
+    assert [j["action"] for j in jobs] == ["built"] * 3
+    for j in jobs:
+        assert Path(j["path"]).parent == r.workdir
+        assert seen(r, j["path"])["cwd"].endswith(os.sep + "output")
+        assert not (Path(j["path"]) / ".run.json").exists()
+
+
+def test_a_line_break_in_the_repo_path_is_one_clear_error(tmp_path: Path):
+    from conftest import make_repo
+    r = make_repo(tmp_path, "line\nbreak")
+    chain(r, 2)
+    proc = r.run("build")
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        f"accelgit: accelgit cannot work in a folder whose path has a line break: {str(r.path)!r}"]
