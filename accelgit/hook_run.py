@@ -44,16 +44,17 @@ def _view_config(repo, view):
     return load_config(repo.root, text_of)
 
 
-def _plan(repo, view):
-    """The plan of ``view``, or None when the view has no build script."""
-    from .plan import make_plan
+def _plan(repo, view, explain=True):
+    """The plan of ``view`` (a compact ``plan.Plan``, read like the ``plan --json``
+    document), or None when the view has no build script."""
+    from .plan import run_plan
     from .session import find_scripts
     config = _view_config(repo, view)
     try:
         find_scripts(view, config, None)
     except UsageError:
         return None
-    return make_plan(repo, config, view, scripts=None, cwd=repo.root)
+    return run_plan(repo, config, view, scripts=None, cwd=repo.root, explain=explain)
 
 
 def _ids(plan) -> set:
@@ -102,7 +103,7 @@ def _compare(repo, old_view, new_view) -> tuple[dict | None, list[dict]]:
     if new is None:
         return None, []
     try:
-        old = _plan(repo, old_view) if old_view is not None else None
+        old = _plan(repo, old_view, explain=False) if old_view is not None else None   # only its ids count
     except AccelgitError:       # the old state's scripts were broken: all is new
         old = None
     old_ids = _ids(old)
@@ -192,7 +193,7 @@ def _invalidated(out: Outcome, plan, changed, what: str, suffix: str, hint: str)
     if plan is None:
         return None
     unbuilt = [j for j in changed if j["action"] == "build"]
-    out.data = {"invalidated": [_public(j) for j in changed], "unbuilt": [j["id"] for j in unbuilt],
+    out.data = {"invalidated": lambda: [_public(j) for j in changed], "unbuilt": [j["id"] for j in unbuilt],
                 "complete": plan["complete"]}
     if not changed:
         return None
@@ -273,7 +274,7 @@ def post_checkout(repo, config, args, policy, index_file) -> Outcome:
         return out
     missing = [j for j in plan["jobs"] if j["action"] == "build"]
     built = len(plan["jobs"]) - len(missing)
-    out.data = {"missing": [_public(j) for j in missing], "built": built, "complete": plan["complete"]}
+    out.data = {"missing": lambda: [_public(j) for j in missing], "built": built, "complete": plan["complete"]}
     total = _plural(len(plan["jobs"]), "job")
     if missing:
         out.lines.append(f"accelgit: {len(missing)} of {total} not built for this commit "
@@ -341,7 +342,8 @@ def run_hook(name: str, args: list[str], *, directory=None, as_json: bool = Fals
         return code
     if as_json:
         from .output import emit
-        emit({"hook": name, "policy": policy, "exit": out.exit, **out.data})
+        emit({"hook": name, "policy": policy, "exit": out.exit,       # (lists of jobs made only here)
+              **{k: v() if callable(v) else v for k, v in out.data.items()}})
     else:
         _flush(out)
     return out.exit

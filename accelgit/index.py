@@ -77,6 +77,7 @@ class Index:
             if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
                 db.close()
                 return None
+            db.execute("PRAGMA cache_size=-256")      # 256 KB, not 2 MB: plan reads the table once
         except sqlite3.Error:
             return None
         self.broken = False
@@ -140,10 +141,10 @@ class Index:
             self._recreate()
             return None
 
-    def ids(self) -> dict[str, str] | None:
-        """``{dirname: job id}`` of every indexed job, or None without an index."""
-        rows = self._run(lambda db: db.execute("SELECT dirname, id FROM jobs").fetchall())
-        return None if rows is None else dict(rows)
+    def known_ids(self) -> KnownIds | None:
+        """``{dirname: job id}`` of every indexed job, as a compact ``KnownIds`` (read
+        a row at a time), or None without an index."""
+        return self._run(lambda db: KnownIds(db.execute("SELECT dirname, id FROM jobs")))
 
     def add(self, params: dict, dirname: str) -> None:
         """Queue a new job's row; written in batches (``flush``).  Rows lost with a
@@ -173,7 +174,6 @@ class Index:
             db.execute("COMMIT")
         self._run(write)
 
-
     def remove(self, dirname: str) -> None:
         self._run(lambda db: db.execute("DELETE FROM jobs WHERE dirname = ?", (dirname,)))
 
@@ -200,6 +200,58 @@ class Index:
         if self._db is not None:
             self._db.close()
             self._db = None
+
+
+class KnownIds:
+    """``{dirname: job id}`` of a workdir's indexed jobs, kept small (plan and
+    build hold one for every stored job): a job in its own folder
+    (``<method>-<first 12 hex of id>``: all of them, in practice) is only its id,
+    as 32 bytes (~100 bytes a job instead of ~250); any other row as it is."""
+    __slots__ = ("_ids", "_other")
+
+    def __init__(self, pairs=()):
+        """``pairs``: ``(dirname, job id)``."""
+        self._ids: set[bytes] = set()
+        self._other: dict[str, str] = {}
+        add, fromhex = self._ids.add, bytes.fromhex
+        for dirname, jid in pairs:       # (_own_folder, inlined: a workdir has thousands)
+            if type(jid) is str and len(jid) == 64 and dirname.endswith(jid[:12]) and dirname[-13:-12] == "-":
+                try:
+                    key = fromhex(jid)
+                    if key.hex() == jid:
+                        add(key)
+                        continue
+                except ValueError:
+                    pass
+            self._other[dirname] = jid
+
+    def __setitem__(self, dirname: str, jid: str) -> None:
+        key = _own_folder(dirname, jid)
+        if key is None:
+            self._other[dirname] = jid
+        else:
+            self._ids.add(key)
+            self._other.pop(dirname, None)
+
+    def get(self, dirname: str, jid: str) -> str | None:
+        """The id of the job in folder ``dirname`` when the index knows it, if
+        that is ``jid`` or the folder is not ``jid``'s own, else None.  (A job id
+        names its method: the job with id ``jid`` is in ``<its method>-<jid[:12]>``.)"""
+        key = _own_folder(dirname, jid)
+        if key is not None and key in self._ids:
+            return jid
+        return self._other.get(dirname)
+
+
+def _own_folder(dirname: str, jid) -> bytes | None:
+    """The 32 bytes of ``jid`` when ``dirname`` is (for some method) its own folder."""
+    if type(jid) is not str or len(jid) != 64 or not dirname.endswith(jid[:12]) or dirname[-13:-12] != "-":
+        return None
+    try:
+        key = bytes.fromhex(jid)
+    except ValueError:
+        return None
+    return key if key.hex() == jid else None
 
 
 def scan_jobs(workdir: str):

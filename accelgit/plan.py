@@ -5,24 +5,33 @@ work tree, the index (``--staged``) or any commit (``--at REV``).  Nothing is
 executed and nothing is written to a workdir.
 
 ``make_plan(repo, config, view, scripts=None, cwd=None) -> dict`` returns the
-``plan --json`` document; hooks and reports call it.  This module is cheap to
+``plan --json`` document; ``run_plan`` returns the same as a compact ``Plan``
+that reads like that document (hooks use it).  The command writes the text
+table and the JSON as it goes, from the compact plan: a 10,000-job plan never
+holds every job's dict or the whole output at once.  This module is cheap to
 import: the planning engine (``reasons.py``) is loaded on first use.
 """
 from __future__ import annotations
 
 import contextlib
 import sys
+from collections.abc import Mapping, Sequence
 
 from .errors import PlanStopped
 
+_HEAD = ("scripts", "view", "complete", "stopped", "summary")
+_JOB_KEYS = ("id", "method", "name", "action", "reasons", "inputs", "script", "line", "path")
+HEADERS = ["job", "method", "action", "reasons"]
 
-def make_plan(repo, config, view, scripts=None, cwd=None) -> dict:
-    """The plan of ``scripts`` (default: the configured globs) in ``view``.
+
+def run_plan(repo, config, view, scripts=None, cwd=None, explain: bool = True) -> Plan:
+    """The plan of ``scripts`` (default: the configured globs) in ``view``;
+    without ``explain``, no reasons (only what is reused and what is built).
 
     What build scripts print goes to stderr.  The caller owns (and closes) ``view``.
     """
-    from .reasons import PlanSession, Reasoner, find_scripts
-    session = PlanSession(repo, config, view)
+    from .reasons import PlanSession, find_scripts
+    session = PlanSession(repo, config, view, explain=explain)
     paths = find_scripts(view, config, list(scripts) if scripts else None, cwd)
     stopped = []
     with contextlib.redirect_stdout(sys.stderr):
@@ -34,61 +43,253 @@ def make_plan(repo, config, view, scripts=None, cwd=None) -> dict:
                 job = e.job
                 stopped.append({"script": script, "where": e.where, "job": job.id, "method": job.method,
                                 "name": job.name, "message": str(e)})
-    planned = list(session.planned.values())
-    Reasoner(session).explain(planned)
-    jobs = []
-    for p in planned:
-        jobs.append({"id": p.id, "method": p.spec.method.name, "name": p.spec.name, "action": p.action,
-                     "reasons": p.reasons, "inputs": p.inputs, "script": p.script, "line": p.spec.lineno,
-                     "path": p.path})
-    n_build = sum(1 for j in jobs if j["action"] == "build")
-    return {"scripts": paths, "view": view.label, "complete": not stopped, "stopped": stopped,
-            "summary": {"build": n_build, "reuse": len(jobs) - n_build}, "jobs": jobs}
+    session.finish()
+    return Plan(session, paths, view.label, stopped)
 
 
-def summary_line(doc: dict) -> str:
+def make_plan(repo, config, view, scripts=None, cwd=None) -> dict:
+    """The ``plan --json`` document (a dict) of ``scripts`` in ``view``.
+    What build scripts print goes to stderr.  The caller owns (and closes) ``view``."""
+    return run_plan(repo, config, view, scripts, cwd).doc()
+
+
+class Plan(Mapping):
+    """A finished plan.  ``plan[key]`` gives what the document has under that
+    key; ``plan["jobs"]`` is a sequence of job mappings made when read."""
+
+    def __init__(self, session, scripts: list, label: str, stopped: list):
+        self.session = session
+        self.reasoner = session.reasoner
+        self.planned = session.planned           # job id -> reasons.Planned, in order
+        self.scripts, self.view, self.stopped = scripts, label, stopped
+        n_build = sum(1 for p in self.planned.values() if p.action == "build")
+        self.summary = {"build": n_build, "reuse": len(self.planned) - n_build}
+
+    def __getitem__(self, key):
+        if key == "jobs":
+            return JobsView(self)
+        if key == "complete":
+            return not self.stopped
+        if key in _HEAD:
+            return getattr(self, key)
+        raise KeyError(key)
+
+    def __iter__(self):
+        return iter(_HEAD + ("jobs",))
+
+    def __len__(self) -> int:
+        return len(_HEAD) + 1
+
+    def reasons(self, p) -> list[dict]:
+        return self.reasoner.reason_dicts(p) if self.reasoner is not None and p.reasons else []
+
+    def job(self, p) -> dict:
+        """One job of the document."""
+        return {"id": p.id, "method": p.method, "name": p.name, "action": p.action,
+                "reasons": self.reasons(p), "inputs": list(p.input_ids()), "script": p.script,
+                "line": p.line, "path": p.path}
+
+    def doc(self) -> dict:
+        out = {k: self[k] for k in _HEAD}
+        out["jobs"] = [self.job(p) for p in self.planned.values()]
+        return out
+
+
+class JobsView(Sequence):
+    """``plan["jobs"]``: the jobs in order, as ``JobView``s."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self._list = None
+
+    def __len__(self) -> int:
+        return len(self.plan.planned)
+
+    def __iter__(self):
+        for p in self.plan.planned.values():
+            yield JobView(self.plan, p)
+
+    def __getitem__(self, i):
+        if self._list is None:
+            self._list = list(self.plan.planned.values())
+        if isinstance(i, slice):
+            return [JobView(self.plan, p) for p in self._list[i]]
+        return JobView(self.plan, self._list[i])
+
+
+class JobView(Mapping):
+    """One job of a ``Plan``, read like its dict in the document."""
+    __slots__ = ("plan", "p")
+
+    def __init__(self, plan: Plan, p):
+        self.plan, self.p = plan, p
+
+    def __getitem__(self, key):
+        p = self.p
+        if key == "reasons":
+            return self.plan.reasons(p)
+        if key == "inputs":
+            return list(p.input_ids())
+        if key in _JOB_KEYS:
+            return getattr(p, key)
+        raise KeyError(key)
+
+    def __iter__(self):
+        return iter(_JOB_KEYS)
+
+    def __len__(self) -> int:
+        return len(_JOB_KEYS)
+
+
+def summary_line(doc) -> str:
     s = doc["summary"]
     return f"{s['build']} to build, {s['reuse']} to reuse"
 
 
-def render(doc: dict) -> str:
-    """The plan as text: one table per script, where it stopped, the summary."""
-    from .output import table
-    import os
-    out = []
+# ------------------------------------------------------------------ text
+
+def render(doc) -> str:
+    """The plan (the document, or a ``Plan``) as text: one table per script,
+    where it stopped, the summary."""
+    return "\n".join(render_lines(doc))
+
+
+def render_lines(doc):
+    """The lines of ``render``, one table row at a time."""
     label = doc["view"] if doc["view"] in ("worktree", "index") else f"commit {doc['view'][:12]}"
-    out.append(f"plan of {label}")
+    yield f"plan of {label}"
     for script in doc["scripts"]:
-        rows = []
-        for j in doc["jobs"]:
-            if j["script"] != script:
-                continue
-            name = os.path.basename(j["path"])
-            if j["name"] != j["method"]:
-                name += f" [{j['name']}]"
-            reasons = "\n".join(f"{r['kind']}: {r['detail']}" if r.get("detail") else r["kind"] for r in j["reasons"])
-            rows.append([name, j["method"], j["action"], reasons])
-        out.append("")
-        out.append(f"{script}:")
-        out.append(table(rows, ["job", "method", "action", "reasons"]) if rows else "  (no jobs)")
+        yield ""
+        yield f"{script}:"
+        yield from _table_lines(lambda: _rows(doc, script), HEADERS)
     for st in doc["stopped"]:
-        out.append("")
-        out.append(f"incomplete: {st['message']}; the rest of {st['script']} is not planned")
-    out.append("")
-    out.append(summary_line(doc))
-    return "\n".join(out)
+        yield ""
+        yield f"incomplete: {st['message']}; the rest of {st['script']} is not planned"
+    yield ""
+    yield summary_line(doc)
+
+
+def _rows(doc, script: str):
+    def reason_text(reasons):
+        return "\n".join(f"{r['kind']}: {r['detail']}" if r.get("detail") else r["kind"] for r in reasons)
+    if isinstance(doc, Plan):
+        from .identity import job_dirname
+        for p in doc.planned.values():
+            if p.script != script:
+                continue
+            name = job_dirname(p.method, p.id)
+            if p.name != p.method:
+                name += f" [{p.name}]"
+            yield [name, p.method, p.action, reason_text(doc.reasons(p))]
+        return
+    import os
+    for j in doc["jobs"]:
+        if j["script"] != script:
+            continue
+        name = os.path.basename(j["path"])
+        if j["name"] != j["method"]:
+            name += f" [{j['name']}]"
+        yield [name, j["method"], j["action"], reason_text(j["reasons"])]
+
+
+def _table_lines(rows, headers):
+    """``output.table(list(rows()), headers)`` as lines, "  (no jobs)" without
+    rows, from two passes over ``rows()`` (widths, then lines): the layout of
+    ``fasttable.simple_table``, which tabulate's gives for plain text."""
+    from .fasttable import _one_column_wide
+    widths = [len(h) + 2 for h in headers]
+    multiline = simple = False
+    n = 0
+    for row in rows():
+        if n == 0:
+            simple = len(row) == len(headers)
+        n += 1
+        if not simple:
+            continue
+        for i, c in enumerate(row):
+            if c is None:
+                continue
+            if type(c) is not str or not _one_column_wide(c.replace("\u2192", "")):
+                simple = False
+                break
+            t = c.strip()
+            if "\n" in t:
+                multiline = True
+                w = max(map(len, t.split("\n")))
+            else:
+                w = len(t)
+            if w > widths[i]:
+                widths[i] = w
+    if n == 0:
+        yield "  (no jobs)"
+        return
+    if not simple:
+        from .output import table
+        yield table(list(rows()), headers)
+        return
+    yield "  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()
+    yield "  ".join("-" * w for w in widths)
+    for row in rows():
+        texts = ["" if c is None else c.strip() for c in row]
+        if not multiline:
+            yield "  ".join(t.ljust(w) for t, w in zip(texts, widths)).rstrip()
+            continue
+        cells = [t.splitlines() for t in texts]
+        for k in range(max(len(c) for c in cells)):
+            yield "  ".join((c[k] if k < len(c) else "").ljust(w) for c, w in zip(cells, widths)).rstrip()
+
+
+# ------------------------------------------------------------------ JSON
+
+def json_chunks(doc):
+    """``json.dumps(doc, indent=1, default=str)`` in pieces, ~100 jobs at a time."""
+    import json
+    from itertools import islice
+    enc = json.JSONEncoder(indent=1, default=str)
+    head = enc.encode({k: doc[k] for k in _HEAD})
+    yield head[:-2] + ',\n "jobs": '
+    if isinstance(doc, Plan):
+        jobs = (doc.job(p) for p in doc.planned.values())
+    else:
+        jobs = iter(doc["jobs"])
+    sep = "[\n"
+    while True:
+        batch = list(islice(jobs, 100))
+        if not batch:
+            break
+        text = enc.encode(batch)          # "[\n {...},\n {...}\n]": one level less indented
+        yield sep + " " + text[2:-2].replace("\n", "\n ")
+        sep = ",\n"
+    yield "[]\n}" if sep == "[\n" else "\n ]\n}"
+
+
+def _write(pieces, newline: str) -> None:
+    """Write ``pieces`` joined by ``newline``, then a newline, in ~64 KB writes."""
+    write = sys.stdout.write
+    buf: list[str] = []
+    size = 0
+    for piece in pieces:
+        buf.append(piece)
+        size += len(piece)
+        if size > 65536:
+            buf.append("")
+            write(newline.join(buf))
+            buf.clear()
+            size = 0
+    buf.append("")
+    write(newline.join(buf) if newline else "".join(buf) + "\n")
+    sys.stdout.flush()
 
 
 def plan_command(repo, config, scripts, *, staged, at, exit_code, as_json, cwd) -> int:
     from .gitrepo import make_view
-    from .output import emit
     view = make_view(repo, staged, at)
     try:
-        doc = make_plan(repo, config, view, scripts, cwd)
+        plan = run_plan(repo, config, view, scripts, cwd)
     finally:
         view.close()
     if as_json:
-        emit(doc)
+        _write(json_chunks(plan), "")
     else:
-        print(render(doc))
-    return 1 if exit_code and doc["summary"]["build"] else 0
+        _write(render_lines(plan), "\n")
+    return 1 if exit_code and plan.summary["build"] else 0

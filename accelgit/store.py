@@ -15,7 +15,7 @@ import uuid
 
 from .errors import IntegrityError, JobNotFound, UsageError
 from .identity import job_dirname
-from .index import Index, scan_jobs
+from .index import Index, KnownIds, scan_jobs
 
 MANIFEST = "manifest.json"
 TMP, LOCKS, FAILED = ".tmp", ".locks", ".failed"
@@ -143,16 +143,14 @@ class Workdir:
         self.name = name
         self.path = os.path.abspath(path)
         self.index = Index(self.path, readonly=readonly)
-        self._ids: dict[str, str] | None = None
+        self._ids: KnownIds | None = None
 
     def job_path(self, method: str, jid: str) -> str:
         return os.path.join(self.path, job_dirname(method, jid))
 
-    def _known_ids(self) -> dict[str, str]:
+    def _known_ids(self) -> KnownIds:
         if self._ids is None:
-            self._ids = {}
-            if os.path.isdir(self.path):
-                self._ids = self.index.ids() or {}
+            self._ids = (self.index.known_ids() if os.path.isdir(self.path) else None) or KnownIds()
         return self._ids
 
     def lookup(self, method: str, jid: str) -> str | None:
@@ -161,7 +159,7 @@ class Workdir:
         path = os.path.join(self.path, dirname)
         if not os.path.isfile(path + os.sep + MANIFEST):     # (one join less: this runs once per job)
             return None
-        known = self._known_ids().get(dirname)
+        known = self._known_ids().get(dirname, jid)
         if known is None:
             try:
                 with open(os.path.join(path, "job.json"), encoding="utf-8") as f:

@@ -17,7 +17,8 @@ class Urd:
     def __init__(self, session, script: str):
         self.session = session
         self.script = script          # repo path of the build script
-        self.joblist: list[Job] = []
+        # the jobs returned so far; a plan keeps them compact (reasons.PlanJobList)
+        self.joblist: list[Job] = getattr(session, "new_joblist", list)()
         self._filename = session.script_filename(script)     # how the script's frames are named
 
     def _where(self) -> tuple[str, int | None]:

@@ -1,0 +1,354 @@
+"""``accelgit plan`` writes its text table and its JSON as it goes, from a
+compact plan (issue 7: memory linear and small).  The bytes must be those of
+the whole-document way (``make_plan`` -> one ``output.table`` per script,
+``json.dumps(doc, indent=1)``) on plans with several scripts, list inputs,
+names, a stopped script, non-ASCII cells, equivalent_hashes, reused jobs with
+reasons of their own; and the compact parts (the known-ids map of a workdir,
+the run record reader, ``urd.joblist``) must say what the plain ones said."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from conftest import Repo, make_repo, write_files
+
+PIPE = {
+    "data/words.txt": "alpha beta\n",
+    "methods/src.py": """
+        options = {"n": 3}
+
+        def synthesis(options):
+            return list(range(options.n))
+    """,
+    "methods/part.py": """
+        jobs = ("src",)
+        options = {"k": 1}
+
+        def synthesis(jobs, options):
+            return [x * options.k for x in jobs.src.load()]
+    """,
+    "methods/merge.py": """
+        jobs = ("[parts]", "extra")
+        options = {"mode": "sum"}
+
+        def synthesis(jobs):
+            return sum(sum(j.load()) for j in jobs.parts)
+    """,
+    "methods/final.py": """
+        jobs = ("merge",)
+
+        def synthesis(jobs):
+            return jobs.merge.load()
+    """,
+    "methods/text.py": """
+        files = ("data/words.txt",)
+        options = {"label": "x"}
+
+        def synthesis(files, options):
+            return options.label
+    """,
+    "build.py": """
+        K = 1
+        PARTS = 3
+        EXTRA = True
+        LABEL = "x"
+
+        def main(urd):
+            src = urd.build("src")
+            parts = [urd.build("part", src=src, k=K + i, name=f"part{i}") for i in range(PARTS)]
+            merge = urd.build("merge", parts=parts, extra=src if EXTRA else None)
+            urd.build("final", merge=merge)
+            urd.build("text", label=LABEL)
+            assert len(urd.joblist) == PARTS + 4 and urd.joblist[0] == src and urd.joblist[-3:][0].method == "merge"
+            assert [j.name for j in urd.joblist][1:PARTS + 1] == [f"part{i}" for i in range(PARTS)]
+    """,
+    "build_b.py": """
+        READ = False
+
+        def main(urd):
+            src = urd.build("src")
+            m = urd.build("merge", parts=[src], name="m2")
+            if READ:
+                print(m.load())
+            urd.build("text", label="after")
+            urd.build("text", label="after, again")
+    """,
+}
+
+# The text and JSON as they were made before streaming: the whole document,
+# one output.table string per script (run in the repo, prints the two).
+ORACLE = r'''
+import json, os, sys
+from accelgit.config import load_config
+from accelgit.gitrepo import find_repo, make_view
+from accelgit.output import table
+from accelgit.plan import make_plan, summary_line
+r = find_repo(".")
+v = make_view(r, False, None)
+doc = make_plan(r, load_config(r.root), v, None, cwd=".")
+v.close()
+out = ["plan of worktree"]
+for script in doc["scripts"]:
+    rows = []
+    for j in doc["jobs"]:
+        if j["script"] != script:
+            continue
+        name = os.path.basename(j["path"]) + (f" [{j['name']}]" if j["name"] != j["method"] else "")
+        rows.append([name, j["method"], j["action"],
+                     "\n".join(f"{x['kind']}: {x['detail']}" if x.get("detail") else x["kind"] for x in j["reasons"])])
+    out += ["", f"{script}:", table(rows, ["job", "method", "action", "reasons"]) if rows else "  (no jobs)"]
+for st in doc["stopped"]:
+    out += ["", f"incomplete: {st['message']}; the rest of {st['script']} is not planned"]
+out += ["", summary_line(doc)]
+print(json.dumps({"text": "\n".join(out) + "\n", "json": json.dumps(doc, indent=1, default=str) + "\n"}))
+'''
+
+
+def oracle(r: Repo) -> dict:
+    proc = subprocess.run([sys.executable, "-c", ORACLE], cwd=r.path, env=r.env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def same_as_whole(r: Repo) -> dict:
+    """Run ``plan`` and ``plan --json``; assert both are the oracle's bytes; the document."""
+    want = oracle(r)
+    text = r.run("plan", check=True).stdout
+    js = r.run("plan", "--json", check=True).stdout
+    assert text == want["text"]
+    assert js == want["json"]
+    return json.loads(js)
+
+
+def jobs_by_name(doc: dict) -> dict:
+    return {j["name"]: j for j in doc["jobs"] if j["script"] == "build.py"}
+
+
+def set_var(r: Repo, rel: str, name: str, value: str) -> None:
+    lines = [f"{name} = {value}" if ln.startswith(f"{name} = ") else ln for ln in r.read(rel).splitlines()]
+    r.write(rel, "\n".join(lines) + "\n", dedent=False)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    r = make_repo(tmp_path_factory.mktemp("stream"))
+    write_files(r, PIPE)
+    r.commit("pipeline")
+    r.build()
+    return r
+
+
+@pytest.fixture
+def built(template, tmp_path):
+    r = Repo(tmp_path / "repo", template.home)
+    shutil.copytree(template.path, r.path, symlinks=True)
+    r.git("update-index", "-q", "--refresh")
+    return r
+
+
+def test_all_reused_and_an_option_edit_with_hops(built):
+    doc = same_as_whole(built)
+    assert doc["summary"] == {"build": 0, "reuse": 10} and doc["scripts"] == ["build.py", "build_b.py"]
+    set_var(built, "build.py", "K", "5")
+    doc = same_as_whole(built)
+    jobs = jobs_by_name(doc)
+    assert [(n, j["action"], [x["kind"] for x in j["reasons"]]) for n, j in jobs.items()] == [
+        ("src", "reuse", []), ("part0", "build", ["option"]), ("part1", "build", ["option"]),
+        ("part2", "build", ["option"]), ("merge", "build", ["input", "input", "input"]),
+        ("final", "build", ["input"]), ("text", "reuse", [])]
+    assert jobs["part0"]["reasons"][0]["detail"] == "k: 1 → 5"
+    m = jobs["merge"]["reasons"]
+    assert [(x["input"], x["hops"], x["root"]) for x in m] == [
+        (f"parts[{i}]", 1, jobs[f"part{i}"]["id"]) for i in range(3)]
+    (f,) = jobs["final"]["reasons"]           # the first of the nearest changes
+    assert (f["hops"], f["root"]) == (2, jobs["part0"]["id"])
+    assert f["detail"].endswith(f", 2 hops from the change in part-{jobs['part0']['id'][:12]}")
+    assert jobs["merge"]["inputs"] == [jobs[f"part{i}"]["id"] for i in range(3)] + [jobs["src"]["id"]]
+
+
+def test_list_grows_input_removed_new_call_and_a_data_file(built):
+    set_var(built, "build.py", "PARTS", "4")
+    set_var(built, "build.py", "EXTRA", "False")
+    built.write("data/words.txt", "alpha beta gamma\n")
+    doc = same_as_whole(built)
+    jobs = jobs_by_name(doc)
+    assert [x["kind"] for x in jobs["part3"]["reasons"]] == ["new"]
+    assert jobs["part3"]["reasons"][0]["detail"] == "no earlier job of this call (build.py: part 'part3', call 1 is new)"
+    m = jobs["merge"]["reasons"]
+    assert [(x["kind"], x.get("input"), x.get("hops")) for x in m] == [("input", "extra", 0), ("input", "parts[3]", 1)]
+    assert m[0]["new"] is None and m[0]["detail"].endswith(" → (none)")
+    assert [(x["hops"], x["root"]) for x in jobs["final"]["reasons"]] == [(1, jobs["merge"]["id"])]
+    (t,) = jobs["text"]["reasons"]
+    assert t["kind"] == "file" and t["detail"].endswith(", not committed") and "commit" not in t
+    assert [[x["kind"] for x in j["reasons"]] for j in doc["jobs"] if j["script"] == "build_b.py"] == [
+        [], ["file"], ["file"]]             # m2, then the 1st and the 2nd call of text 'text' there
+    built.commit("edits")
+    t = jobs_by_name(same_as_whole(built))["text"]["reasons"][0]
+    assert t["commit"] == built.git("log", "-1", "--format=%h").stdout.strip()
+
+
+def test_many_jobs_written_in_pieces(built):
+    """More jobs than a JSON piece (100) and than a batch of comparisons (256)."""
+    set_var(built, "build.py", "PARTS", "300")
+    doc = same_as_whole(built)
+    assert doc["summary"] == {"build": 299, "reuse": 8} and len(doc["jobs"]) == 307
+    jobs = jobs_by_name(doc)
+    assert [x["kind"] for x in jobs["part299"]["reasons"]] == ["new"]
+    assert [(x["input"], x["hops"]) for x in jobs["merge"]["reasons"]] == [(f"parts[{i}]", 1) for i in range(3, 300)]
+    assert [(x["hops"], x["root"]) for x in jobs["final"]["reasons"]] == [(2, jobs["part3"]["id"])]
+
+
+def test_stopped_script_and_cells_tabulate_formats(built):
+    set_var(built, "build_b.py", "READ", "True")
+    built.write("methods/merge.py", textwrap.dedent(PIPE["methods/merge.py"]) + "\n# edit\n")
+    set_var(built, "build.py", "LABEL", '"漢字 wide"')        # not one column a character: tabulate lays it out
+    doc = same_as_whole(built)
+    assert doc["complete"] is False and [s["script"] for s in doc["stopped"]] == ["build_b.py"]
+    assert [j["name"] for j in doc["jobs"] if j["script"] == "build_b.py"] == ["m2"]
+    set_var(built, "build.py", "LABEL", '"ünï → ok"')          # one column a character: the fast layout
+    same_as_whole(built)
+
+
+def test_reused_job_with_changes_of_its_own_explains_a_build_after_it(built):
+    # built with K = 2, then K = 1 (the record's): part0 of K = 2 exists, merge of K = 2 is removed
+    set_var(built, "build.py", "K", "2")
+    (merge2,) = [j["id"] for j in built.build()["jobs"] if j["name"] == "merge"]
+    set_var(built, "build.py", "K", "1")
+    built.build()
+    shutil.rmtree(built.workdir / f"merge-{merge2[:12]}")
+    set_var(built, "build.py", "K", "2")
+    doc = same_as_whole(built)
+    jobs = jobs_by_name(doc)
+    assert [(n, j["action"]) for n, j in jobs.items()] == [
+        ("src", "reuse"), ("part0", "reuse"), ("part1", "reuse"), ("part2", "reuse"), ("merge", "build"),
+        ("final", "reuse"), ("text", "reuse")]
+    assert [(x["kind"], x["detail"]) for x in jobs["part0"]["reasons"]] == [("option", "k: 1 → 2")]
+    assert [(x["input"], x["hops"], x["root"]) for x in jobs["merge"]["reasons"]] == [
+        (f"parts[{i}]", 1, jobs[f"part{i}"]["id"]) for i in range(3)]
+
+
+def test_equivalent_job_needed_by_another_scripts_build(built):
+    """src is reused through equivalent_hashes (its record entry is that very
+    job); m2 in build_b.py changed input from src n=4 to it: src shows what
+    differs in it, as any reused job a build needs to explain."""
+    b = built.read("build_b.py")
+    built.write("build_b.py", b.replace('urd.build("src")', 'urd.build("src", n=4)'), dedent=False)
+    built.build()
+    built.write("build_b.py", b.replace('parts=[src], name="m2"', 'parts=[src], mode="x", name="m2"'), dedent=False)
+    src = jobs_by_name(built.json("plan"))["src"]["id"]
+    digest = json.loads((built.workdir / f"src-{src[:12]}" / "job.json").read_text())["source"]
+    text = textwrap.dedent(PIPE["methods/src.py"]) + "\n# cosmetic\n"
+    built.write("methods/src.py", text + 'equivalent_hashes = {"x": ("%s",)}\n' % digest)
+    verifier = built.run("plan").stderr.split("it should be '")[1].split("'")[0]
+    built.write("methods/src.py", text + 'equivalent_hashes = {"%s": ("%s",)}\n' % (verifier, digest))
+    doc = same_as_whole(built)
+    jobs = {j["name"]: j for j in doc["jobs"]}
+    assert jobs["src"]["action"] == "reuse" and jobs["src"]["id"] == src
+    assert [(x["kind"], x["path"]) for x in jobs["src"]["reasons"]] == [("source", "methods/src.py")]
+    assert [(x["kind"], x.get("hops"), x.get("root")) for x in jobs["m2"]["reasons"]] == [
+        ("option", None, None), ("input", 1, src)]
+
+
+@pytest.mark.parametrize("index", [True, False])
+def test_without_records_the_newest_other_job_of_the_call(built, index):
+    """No run records: a call compares with the newest job of its method and
+    name that is not itself (by the index, or by reading the folders)."""
+    for k in ("30", "10"):
+        set_var(built, "build.py", "K", k)
+        built.build()
+    set_var(built, "build.py", "K", "30")
+    merge30 = jobs_by_name(built.json("plan"))["merge"]["id"]
+    shutil.rmtree(built.workdir / f"merge-{merge30[:12]}")
+    built.build()                        # merge of K = 30 is the newest merge; part0 of K = 10 the newest part0
+    for f in (built.workdir / ".runs").iterdir():
+        f.unlink()
+    if not index:
+        (built.workdir / "index.sqlite").unlink()
+    set_var(built, "build.py", "K", "10")
+    built.write("methods/merge.py", textwrap.dedent(PIPE["methods/merge.py"]) + "\n# edit\n")
+    jobs = jobs_by_name(built.json("plan"))
+    assert jobs["merge"]["action"] == "build" and jobs["part0"]["action"] == "reuse"
+    assert [(x["kind"], x["detail"]) for x in jobs["part0"]["reasons"]] == [("option", "k: 30 → 10")]
+    assert [x["kind"] for x in jobs["merge"]["reasons"]] == ["source", "input", "input", "input"]
+    assert (built.workdir / "index.sqlite").exists() == index
+
+
+def test_record_in_another_layout_or_damaged_and_equivalent_hashes(built):
+    rec = built.workdir / ".runs" / "build.py.json"
+    k1 = rec.read_text()                        # the record of K = 1, one job a line
+    set_var(built, "build.py", "K", "20")
+    built.build()                               # now the newest part0 has k = 20
+    set_var(built, "build.py", "K", "5")
+    rec.write_text(k1)
+    by_record = same_as_whole(built)
+    assert jobs_by_name(by_record)["part0"]["reasons"][0]["detail"] == "k: 1 → 5"
+    rec.write_text(json.dumps(json.loads(k1), indent=2))        # valid, not one job a line: the same
+    assert built.run("plan", "--json", check=True).stdout == json.dumps(by_record, indent=1) + "\n"
+    rec.write_text(k1[:-10])                                     # damaged: no record, the newest job
+    assert jobs_by_name(built.json("plan"))["part0"]["reasons"][0]["detail"] == "k: 20 → 5"
+    set_var(built, "build.py", "K", "1")
+    old = jobs_by_name(built.json("plan"))["src"]["id"]
+    digest = json.loads((built.workdir / f"src-{old[:12]}" / "job.json").read_text())["source"]
+    text = textwrap.dedent(PIPE["methods/src.py"]) + "\n# cosmetic\n"
+    built.write("methods/src.py", text + 'equivalent_hashes = {"x": ("%s",)}\n' % digest)
+    verifier = built.run("plan").stderr.split("it should be '")[1].split("'")[0]
+    built.write("methods/src.py", text + 'equivalent_hashes = {"%s": ("%s",)}\n' % (verifier, digest))
+    doc = same_as_whole(built)
+    assert doc["summary"]["build"] == 0 and jobs_by_name(doc)["src"]["id"] == old
+
+
+def test_record_layouts_read_alike(tmp_path):
+    from accelgit.lastrun import _read_record
+    jobs = [{"id": f"{i:064x}", "method": "m" if i % 2 else "n", "name": "x"} for i in range(7)]
+    want = {("n", "x"): [f"{i:064x}" for i in (0, 2, 4, 6)], ("m", "x"): [f"{i:064x}" for i in (1, 3, 5)]}
+    lines = tmp_path / "lines.json"
+    lines.write_text(json.dumps({"script": "b.py"})[:-1] + ', "jobs": [\n' + ",\n".join(map(json.dumps, jobs)) + "\n]}\n")
+    whole = tmp_path / "whole.json"
+    whole.write_text(json.dumps({"jobs": jobs, "script": "b.py"}, indent=3))
+    empty = tmp_path / "empty.json"
+    empty.write_text('{"script": "b.py", "jobs": [\n\n]}\n')
+    assert _read_record(str(lines)) == want and _read_record(str(whole)) == want
+    assert _read_record(str(empty)) == {}
+    for bad in (lines.read_text()[:-4], lines.read_text() + "x", '{"jobs": [{"id": 1}]}', "[]"):
+        (tmp_path / "bad.json").write_text(bad)
+        assert _read_record(str(tmp_path / "bad.json")) is None, bad
+    assert _read_record(str(tmp_path / "missing.json")) is None
+
+
+def test_known_ids_is_the_dirname_map(tmp_path):
+    from accelgit.index import KnownIds
+    a, b = "ab" * 32, "cd" * 32
+    k = KnownIds([(f"m-{a[:12]}", a), ("renamed", b), (f"m-{b[:12]}", "not-an-id"), (f"m-{'zz' * 6}", "zz" * 32)])
+    assert k.get(f"m-{a[:12]}", a) == a
+    assert k.get(f"m-{a[:12]}", a.upper()) is None              # not that id: the caller reads the folder
+    assert k.get("renamed", b) == b and k.get("renamed", a) == b
+    assert k.get(f"m-{b[:12]}", b) == "not-an-id"
+    assert k.get(f"m-{'zz' * 6}", "zz" * 32) == "zz" * 32
+    assert k.get(f"m-{b[:12]}0", b) is None and k.get("nothing", a) is None
+    k[f"n-{b[:12]}"] = b
+    k["renamed"] = a
+    assert k.get(f"n-{b[:12]}", b) == b and k.get("renamed", "q") == a
+
+
+def test_plan_finds_jobs_the_index_does_not_know(built):
+    """Plan opens the index read-only and never updates it: a job built
+    without it (index locked, removed) is found from its folder."""
+    index = built.workdir / "index.sqlite"
+    saved = index.read_bytes()
+    set_var(built, "build.py", "K", "10")
+    built.build()
+    index.write_bytes(saved)                                 # an index from before that build
+    doc = built.json("plan")
+    assert doc["summary"] == {"build": 0, "reuse": 10}
+    index.unlink()
+    for f in (built.workdir / ".runs").iterdir():            # and no record: newest of each call, by scan
+        f.unlink()
+    set_var(built, "build.py", "K", "20")
+    jobs = jobs_by_name(built.json("plan"))
+    assert [(x["kind"], x["detail"]) for x in jobs["part0"]["reasons"]] == [("option", "k: 10 → 20")]
+    assert not index.exists()
