@@ -22,22 +22,48 @@ TMP, LOCKS, FAILED = ".tmp", ".locks", ".failed"
 
 
 def file_sha256(path: str) -> str:
+    return file_digest(path)[0]
+
+
+def file_digest(path: str) -> tuple[str, int]:
+    """sha256 (hex) and size of the file's bytes: read whole when small (one
+    read), else in 1 MB pieces."""
     h = hashlib.sha256()
+    size = 0
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
+        while True:
+            chunk = f.read(1 << 20)
             h.update(chunk)
-    return h.hexdigest()
+            size += len(chunk)
+            if len(chunk) < 1 << 20:
+                break
+    return h.hexdigest(), size
 
 
 def walk_files(root: str) -> list[str]:
-    """Every file below ``root`` as a relative path with ``/``, sorted."""
-    out = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        rel = os.path.relpath(dirpath, root)
-        for fn in filenames:
-            out.append(fn if rel == "." else f"{rel}/{fn}".replace(os.sep, "/"))
-    return sorted(out)
+    """Every file below ``root`` as a relative path with ``/``, sorted.  Like
+    ``os.walk``: a symbolic link to a folder is neither listed nor followed."""
+    out: list[str] = []
+    _scan(root, "", out)
+    out.sort()
+    return out
+
+
+def _scan(folder: str, prefix: str, out: list) -> None:
+    try:
+        it = os.scandir(folder)
+    except OSError:
+        return
+    with it:
+        for e in it:
+            try:
+                is_dir = e.is_dir()
+            except OSError:
+                is_dir = False
+            if not is_dir:
+                out.append(prefix + e.name)
+            elif not e.is_symlink():
+                _scan(e.path, prefix + e.name + "/", out)
 
 
 def write_manifest(jobdir: str) -> dict:
@@ -46,8 +72,8 @@ def write_manifest(jobdir: str) -> dict:
     for rel in walk_files(jobdir):
         if rel == MANIFEST:
             continue
-        p = os.path.join(jobdir, rel)
-        files[rel] = {"sha256": file_sha256(p), "size": os.path.getsize(p)}
+        sha, size = file_digest(os.path.join(jobdir, rel))
+        files[rel] = {"sha256": sha, "size": size}
     manifest = {"format": 1, "files": files}
     tmp = os.path.join(jobdir, MANIFEST + ".tmp")
     if os.environ.get("ACCELGIT_TEST_FAIL_MANIFEST"):      # fault injection (tests): a full disk

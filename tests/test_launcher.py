@@ -246,3 +246,36 @@ def test_a_line_break_in_the_repo_path_is_one_clear_error(tmp_path: Path):
     assert proc.returncode == 2
     assert proc.stderr.splitlines() == [
         f"accelgit: accelgit cannot work in a folder whose path has a line break: {str(r.path)!r}"]
+
+
+# ------------------------------------------------------------------ manifest walking
+
+def test_walk_files_lists_what_os_walk_lists(tmp_path: Path):
+    """walk_files (scandir, for speed) against the os.walk definition, with
+    nested and empty folders, dot files and every kind of symbolic link."""
+    from accelgit.store import file_digest, walk_files
+    root = tmp_path / "job"
+    for rel in ("a.txt", ".hidden", "output/x/y/z.bin", "output/x/w.txt", "log/setup.txt", "é ü/ñ"):
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(rel.encode() * 3)
+    (root / "empty" / "deeper").mkdir(parents=True)
+    os.symlink(root / "a.txt", root / "output" / "to_file")
+    os.symlink(root / "output" / "x", root / "output" / "to_dir")
+    os.symlink(root / "nowhere", root / "output" / "broken")
+
+    def reference(top):
+        out = []
+        for dirpath, _dirs, files in os.walk(top):
+            rel = os.path.relpath(dirpath, top)
+            out += [f if rel == "." else f"{rel}/{f}".replace(os.sep, "/") for f in files]
+        return sorted(out)
+    assert walk_files(str(root)) == reference(str(root))
+    assert "output/to_dir" not in walk_files(str(root)) and "output/broken" in walk_files(str(root))
+    big = root / "big.bin"
+    big.write_bytes(os.urandom((1 << 20) * 2 + 5))      # more than one 1 MB piece
+    import hashlib
+    for p in (big, root / "a.txt", root / "empty.txt"):
+        if not p.exists():
+            p.write_bytes(b"")
+        assert file_digest(str(p)) == (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_size)
