@@ -19,13 +19,15 @@ def serve() -> None:
     _Server().loop()
 
 
-class _Spare:
-    """A child forked ahead of its job, waiting on its own pipe for it."""
-    __slots__ = ("pid", "job_w", "ready_r", "state")
+class _Child:
+    """A forked child: a spare waiting for its job (``cold``, ``warming``,
+    ``warm``), then a job (``running``, ``done`` once it said so)."""
+    __slots__ = ("pid", "job_w", "status_r", "state", "tok")
 
-    def __init__(self, pid: int, job_w: int, ready_r: int | None):
-        self.pid, self.job_w, self.ready_r = pid, job_w, ready_r
-        self.state = "warming" if ready_r is not None else "cold"
+    def __init__(self, pid: int, job_w: int, status_r: int, warm: bool):
+        self.pid, self.job_w, self.status_r = pid, job_w, status_r
+        self.state = "warming" if warm else "cold"
+        self.tok: str | None = None
 
 
 class _Server:
@@ -35,7 +37,9 @@ class _Server:
     meanwhile, because a forked child's first run copies ~500 memory pages it
     shares with the server (reference counts are writes), ~1.5 ms a job then no
     longer pays.  A job is given a warm spare, else one not warming, else a
-    fresh fork: it never waits for a warm-up."""
+    fresh fork: it never waits for a warm-up.  Each child tells the server on
+    its status pipe when it is warm (``W``) and when its job is done (``D``, just
+    before its DONE to the client): a job still exiting keeps no core busy."""
 
     def __init__(self):
         from . import runner
@@ -58,8 +62,8 @@ class _Server:
         os.set_blocking(self.stdin, False)
         self.sel.register(self.stdin, selectors.EVENT_READ, "in")
         self.sel.register(self.sig_r, selectors.EVENT_READ, "sig")
-        self.tokens: dict[int, str] = {}        # pid -> token of each running job
-        self.spares: list[_Spare] = []
+        self.children: dict[int, _Child] = {}   # pid -> every child not yet reaped
+        self.spares: list[_Child] = []          # oldest first
         self.eof = False
         gc.collect()
         gc.freeze()           # children never walk (so never copy) the server's objects in a collection
@@ -71,24 +75,27 @@ class _Server:
         except OSError:       # the client died: keep reaping quietly
             pass
 
-    def spawn(self, warm: bool) -> _Spare:
+    def spawn(self, warm: bool) -> _Child:
         job_r, job_w = os.pipe()
-        ready_r, ready_w = os.pipe() if warm else (None, None)
+        status_r, status_w = os.pipe()
+        # a child holds no other child's pipes: each sees its pipe close when the server does
+        others = [fd for c in self.children.values() for fd in (c.job_w, c.status_r) if fd is not None]
         pid = os.fork()
         if pid == 0:
-            self._child(job_r, ready_w, [job_w, ready_r] + [fd for sp in self.spares for fd in (sp.job_w, sp.ready_r)])
+            self._child(job_r, status_w, [job_w, status_r] + others)
         os.close(job_r)
+        os.close(status_w)
         try:
             os.setpgid(pid, pid)      # also here, so a kill right after the fork reaches it
         except OSError:
             pass
         if warm:
-            os.close(ready_w)
             os.write(job_w, b"WARM\n")
-            self.sel.register(ready_r, selectors.EVENT_READ, pid)
-        return _Spare(pid, job_w, ready_r)
+        self.sel.register(status_r, selectors.EVENT_READ, pid)
+        child = self.children[pid] = _Child(pid, job_w, status_r, warm)
+        return child
 
-    def _child(self, job_r: int, ready_w: int | None, server_fds: list) -> None:
+    def _child(self, job_r: int, status_w: int, server_fds: list) -> None:
         code = 3
         try:
             os.setpgid(0, 0)
@@ -97,8 +104,7 @@ class _Server:
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             self.sel.close()
             for fd in [self.sig_r, self.sig_w] + server_fds:
-                if fd is not None:
-                    os.close(fd)
+                os.close(fd)
             fd = os.open(os.devnull, os.O_RDWR)
             done = os.dup(1)              # the protocol pipe: for this job's DONE line only
             os.dup2(fd, 0)                # not the server's stdin
@@ -108,8 +114,7 @@ class _Server:
                 line = f.readline()
                 if line == b"WARM\n":
                     self.runner.warm_up(self.scratch)
-                    os.write(ready_w, b"W")
-                    os.close(ready_w)
+                    os.write(status_w, b"W")
                     line = f.readline()
             if not line.endswith(b"\n"):  # no job came (the build ended): nothing to do
                 code = 0
@@ -119,31 +124,51 @@ class _Server:
                 code = self.runner.child_main(job["dir"], job["run"])
                 # Said before exiting: the job's files are complete and closed, and the
                 # build goes on while the kernel tears this process down.
+                os.write(status_w, b"D")
                 os.write(done, f"DONE {tok} {code}\n".encode())
         finally:
             os._exit(code)
 
-    def _forget(self, sp: _Spare) -> None:
-        self.spares.remove(sp)
-        if sp.ready_r is not None:
-            self.sel.unregister(sp.ready_r)
-            os.close(sp.ready_r)
-            sp.ready_r = None
+    def _status(self, pid: int) -> None:
+        c = self.children.get(pid)
+        if c is None or c.status_r is None:
+            return
+        try:
+            data = os.read(c.status_r, 64)
+        except OSError:
+            data = b""
+        if not data:                              # exited (or exiting): the reap says how
+            self._close_status(c)
+        if b"W" in data and c.state == "warming":
+            c.state = "warm"
+        if b"D" in data:
+            c.state = "done"
+
+    def _close_status(self, c: _Child) -> None:
+        if c.status_r is not None:
+            self.sel.unregister(c.status_r)
+            os.close(c.status_r)
+            c.status_r = None
+
+    def _close_job_pipe(self, c: _Child) -> None:
+        if c.job_w is not None:
+            os.close(c.job_w)                     # a spare child sees EOF and exits
+            c.job_w = None
 
     def run(self, tok: str, payload: str) -> None:
-        sp = next((x for x in self.spares if x.state == "warm"), None) or \
+        c = next((x for x in self.spares if x.state == "warm"), None) or \
             next((x for x in self.spares if x.state == "cold"), None)
-        if sp is not None:
-            self._forget(sp)
+        if c is not None:
+            self.spares.remove(c)
         else:
-            sp = self.spawn(warm=False)
+            c = self.spawn(warm=False)
         try:
-            os.write(sp.job_w, f"{tok} {payload}\n".encode("utf-8"))
+            os.write(c.job_w, f"{tok} {payload}\n".encode("utf-8"))
         except OSError:       # the spare died: the reap reports it
             pass
-        os.close(sp.job_w)
-        self.tokens[sp.pid] = tok
-        self.say(f"START {tok} {sp.pid}\n")
+        self._close_job_pipe(c)
+        c.state, c.tok = "running", tok
+        self.say(f"START {tok} {c.pid}\n")
 
     def reap(self) -> None:
         while True:
@@ -153,44 +178,43 @@ class _Server:
                 return
             if pid == 0:
                 return
-            for sp in self.spares:
-                if sp.pid == pid:                 # died waiting (killed): forget it
-                    self._forget(sp)
-                    os.close(sp.job_w)
-                    break
-            tok = self.tokens.pop(pid, None)
-            if tok is not None:       # after the child's own DONE, or instead of it when it was killed
-                self.say(f"EXIT {tok} {os.waitstatus_to_exitcode(status)}\n")
+            c = self.children.pop(pid, None)
+            if c is None:
+                continue
+            if c in self.spares:                  # died waiting (killed): forget it
+                self.spares.remove(c)
+            self._close_job_pipe(c)
+            self._close_status(c)
+            if c.tok is not None:     # after the child's own DONE, or instead of it when it was killed
+                self.say(f"EXIT {c.tok} {os.waitstatus_to_exitcode(status)}\n")
+
+    def jobs(self) -> list[_Child]:
+        return [c for c in self.children.values() if c.tok is not None]
 
     def client_gone(self) -> None:
         self.eof = True
         self.sel.unregister(self.stdin)
-        for sp in list(self.spares):
-            self._forget(sp)
-            os.close(sp.job_w)                    # a spare child sees EOF and exits
-        for pid in self.tokens:   # the client is gone (killed, interrupted): so are its jobs
+        for c in self.spares:
+            self._close_job_pipe(c)
+        self.spares.clear()
+        for c in self.jobs():     # the client is gone (killed, interrupted): so are its jobs
             try:
-                os.killpg(pid, signal.SIGKILL)
+                os.killpg(c.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
 
     def loop(self) -> None:
         buf = b""
         self.spares.append(self.spawn(warm=self.warm))
-        while not (self.eof and not self.tokens):
+        while not (self.eof and not self.jobs()):
             for key, _ in self.sel.select(timeout=1.0):
                 if key.data == "sig":
                     try:
                         os.read(self.sig_r, 4096)
                     except BlockingIOError:
                         pass
-                elif key.data != "in":            # a spare is warm (or died warming)
-                    sp = next((x for x in self.spares if x.pid == key.data), None)
-                    if sp is not None:
-                        sp.state = "warm"
-                        self.sel.unregister(sp.ready_r)
-                        os.close(sp.ready_r)
-                        sp.ready_r = None
+                elif key.data != "in":
+                    self._status(key.data)
                 else:
                     try:
                         chunk = os.read(self.stdin, 65536)
@@ -206,6 +230,6 @@ class _Server:
                         if cmd == "RUN":
                             self.run(tok, payload)
             self.reap()
-            idle = len(self.tokens) < self.cpus
+            idle = sum(1 for c in self.children.values() if c.state == "running") < self.cpus
             while not self.eof and len(self.spares) < (2 if idle else 1):
                 self.spares.append(self.spawn(warm=idle and self.warm))
