@@ -36,8 +36,8 @@ class _Server:
     forked while a core is idle is told ``WARM``: it runs a trivial job
     meanwhile, because a forked child's first run copies ~500 memory pages it
     shares with the server (reference counts are writes), ~1.5 ms a job then no
-    longer pays.  A job is given a warm spare, else one not warming, else a
-    fresh fork: it never waits for a warm-up.  Each child tells the server on
+    longer pays.  A job is given a warm spare, else a cold one, else the oldest
+    one still warming up, else a fresh fork.  Each child tells the server on
     its status pipe when it is warm (``W``) and when its job is done (``D``, just
     before its DONE to the client): a job still exiting keeps no core busy."""
 
@@ -156,8 +156,11 @@ class _Server:
             c.job_w = None
 
     def run(self, tok: str, payload: str) -> None:
+        # warm, else cold, else the oldest still warming (it started a cycle ago or more:
+        # the rest of its warm-up costs less than a fork and a cold start), else a fork
         c = next((x for x in self.spares if x.state == "warm"), None) or \
-            next((x for x in self.spares if x.state == "cold"), None)
+            next((x for x in self.spares if x.state == "cold"), None) or \
+            (self.spares[0] if self.spares else None)
         if c is not None:
             self.spares.remove(c)
         else:
