@@ -210,7 +210,7 @@ def run_prepared(prep: Prepared, ctx: BuildContext) -> tuple[str, str, float]:
         if code != 0:
             raise _failure(spec, tmp, wd, code)
         try:
-            write_manifest(tmp)
+            write_manifest(tmp, in_place=True)      # tmp is no job until the rename below
             _test_pause("ACCELGIT_TEST_PAUSE_BEFORE_RENAME")
             trash = None
             if os.path.exists(final):

@@ -66,8 +66,10 @@ def _scan(folder: str, prefix: str, out: list) -> None:
                 _scan(e.path, prefix + e.name + "/", out)
 
 
-def write_manifest(jobdir: str) -> dict:
-    """sha256 and size of every file but the manifest; written atomically."""
+def write_manifest(jobdir: str, in_place: bool = False) -> dict:
+    """sha256 and size of every file but the manifest; written atomically
+    (``in_place``: straight into its file, for a job folder still in ``.tmp``,
+    which becomes a job only by the rename that follows)."""
     files = {}
     for rel in walk_files(jobdir):
         if rel == MANIFEST:
@@ -79,9 +81,11 @@ def write_manifest(jobdir: str) -> dict:
     if os.environ.get("ACCELGIT_TEST_FAIL_MANIFEST"):      # fault injection (tests): a full disk
         import errno
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), tmp)
-    with open(tmp, "w", encoding="utf-8") as f:
+    final = os.path.join(jobdir, MANIFEST)
+    with open(final if in_place else tmp, "w", encoding="utf-8") as f:
         f.write(json.dumps(manifest, indent=1, sort_keys=True))      # (dumps: one write, same bytes)
-    os.replace(tmp, os.path.join(jobdir, MANIFEST))
+    if not in_place:
+        os.replace(tmp, final)
     return manifest
 
 
