@@ -33,7 +33,8 @@ class _Child:
 class _Server:
     """Single-threaded (fork-safe).  Keeps children forked ahead ("spares"), so
     a job never waits for a fork: two while a core is idle, else one.  A spare
-    forked while a core is idle is told ``WARM``: it runs a trivial job
+    forked while cores are idle (fewer jobs than cores ran at each of the last
+    8 starts: a chain) is told ``WARM``: it runs a trivial job
     meanwhile, because a forked child's first run copies ~500 memory pages it
     shares with the server (reference counts are writes), ~1.5 ms a job then no
     longer pays.  A job is given a warm spare, else a cold one, else the oldest
@@ -64,6 +65,8 @@ class _Server:
         self.sel.register(self.sig_r, selectors.EVENT_READ, "sig")
         self.children: dict[int, _Child] = {}   # pid -> every child not yet reaped
         self.spares: list[_Child] = []          # oldest first
+        import collections
+        self.recent = collections.deque(maxlen=8)   # jobs running just after each of the last starts
         self.eof = False
         gc.collect()
         gc.freeze()           # children never walk (so never copy) the server's objects in a collection
@@ -171,7 +174,11 @@ class _Server:
             pass
         self._close_job_pipe(c)
         c.state, c.tok = "running", tok
+        self.recent.append(self.running())
         self.say(f"START {tok} {c.pid}\n")
+
+    def running(self) -> int:
+        return sum(1 for c in self.children.values() if c.state == "running")
 
     def reap(self) -> None:
         while True:
@@ -233,6 +240,8 @@ class _Server:
                         if cmd == "RUN":
                             self.run(tok, payload)
             self.reap()
-            idle = sum(1 for c in self.children.values() if c.state == "running") < self.cpus
+            # Warm up only while jobs have been leaving cores idle (a chain): where as many
+            # jobs run as there are cores (a fan), a warm-up takes a core from a job.
+            idle = self.running() < self.cpus and max(self.recent, default=0) < self.cpus
             while not self.eof and len(self.spares) < (2 if idle else 1):
                 self.spares.append(self.spawn(warm=idle and self.warm))
