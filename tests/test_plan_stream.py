@@ -151,6 +151,16 @@ def built(template, tmp_path):
     return r
 
 
+
+def cosmetic_edit_with_equivalent_hashes(built: Repo, src_id: str) -> None:
+    """A comment added to methods/src.py, declared equivalent to the job ``src_id``'s source
+    (the verifier hash is the one accelgit's own error message asks for)."""
+    digest = json.loads((built.workdir / f"src-{src_id[:12]}" / "job.json").read_text())["source"]
+    text = textwrap.dedent(PIPE["methods/src.py"]) + "\n# cosmetic\n"
+    built.write("methods/src.py", text + 'equivalent_hashes = {"x": ("%s",)}\n' % digest)
+    verifier = built.run("plan").stderr.split("it should be '")[1].split("'")[0]
+    built.write("methods/src.py", text + 'equivalent_hashes = {"%s": ("%s",)}\n' % (verifier, digest))
+
 def test_all_reused_and_an_option_edit_with_hops(built):
     doc = same_as_whole(built)
     assert doc["summary"] == {"build": 0, "reuse": 10} and doc["scripts"] == ["build.py", "build_b.py"]
@@ -241,11 +251,7 @@ def test_equivalent_job_needed_by_another_scripts_build(built):
     built.build()
     built.write("build_b.py", b.replace('parts=[src], name="m2"', 'parts=[src], mode="x", name="m2"'), dedent=False)
     src = jobs_by_name(built.json("plan"))["src"]["id"]
-    digest = json.loads((built.workdir / f"src-{src[:12]}" / "job.json").read_text())["source"]
-    text = textwrap.dedent(PIPE["methods/src.py"]) + "\n# cosmetic\n"
-    built.write("methods/src.py", text + 'equivalent_hashes = {"x": ("%s",)}\n' % digest)
-    verifier = built.run("plan").stderr.split("it should be '")[1].split("'")[0]
-    built.write("methods/src.py", text + 'equivalent_hashes = {"%s": ("%s",)}\n' % (verifier, digest))
+    cosmetic_edit_with_equivalent_hashes(built, src)
     doc = same_as_whole(built)
     jobs = {j["name"]: j for j in doc["jobs"]}
     assert jobs["src"]["action"] == "reuse" and jobs["src"]["id"] == src
@@ -293,11 +299,7 @@ def test_record_in_another_layout_or_damaged_and_equivalent_hashes(built):
     assert jobs_by_name(built.json("plan"))["part0"]["reasons"][0]["detail"] == "k: 20 → 5"
     set_var(built, "build.py", "K", "1")
     old = jobs_by_name(built.json("plan"))["src"]["id"]
-    digest = json.loads((built.workdir / f"src-{old[:12]}" / "job.json").read_text())["source"]
-    text = textwrap.dedent(PIPE["methods/src.py"]) + "\n# cosmetic\n"
-    built.write("methods/src.py", text + 'equivalent_hashes = {"x": ("%s",)}\n' % digest)
-    verifier = built.run("plan").stderr.split("it should be '")[1].split("'")[0]
-    built.write("methods/src.py", text + 'equivalent_hashes = {"%s": ("%s",)}\n' % (verifier, digest))
+    cosmetic_edit_with_equivalent_hashes(built, old)
     doc = same_as_whole(built)
     assert doc["summary"]["build"] == 0 and jobs_by_name(doc)["src"]["id"] == old
 
