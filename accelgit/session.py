@@ -145,6 +145,8 @@ class BuildSession(Session):
         self._to_prep: collections.deque = collections.deque()
         self._prep_slots = workers
         self._preps: dict[str, Future] = {}
+        self._tls = threading.local()
+        self._stopping = False
 
     def submit(self, spec: JobSpec) -> Job:
         with self._lock:
@@ -182,6 +184,10 @@ class BuildSession(Session):
                 self._drop_prep(spec.id)
                 fut.set_exception(InputFailed(spec, bad[0].exception()))
                 rec["action"] = "failed"
+                return
+            follow = getattr(self._tls, "follow", None)
+            if follow is not None and not follow:
+                follow.append((spec, fut, rec))      # built next by the worker whose job it waited for
                 return
             try:
                 self.pool.submit(self._build, spec, fut, rec)
@@ -264,6 +270,24 @@ class BuildSession(Session):
         self._feed_prep()
 
     def _build(self, spec: JobSpec, fut: Future, rec: dict) -> None:
+        """Build the job; then, if finishing it made a job ready, build that one too in this
+        worker (one job per finished job: a chain runs in one thread, without hand-overs)."""
+        while True:
+            self._tls.follow = []
+            try:
+                self._build_one(spec, fut, rec)
+            finally:
+                follow, self._tls.follow = self._tls.follow, None
+            if not follow:
+                return
+            spec, fut, rec = follow[0]
+            if self._stopping:               # Ctrl-C: what the pool would have cancelled
+                self._drop_prep(spec.id)
+                fut.set_exception(InputFailed(spec, RuntimeError("interrupted")))
+                rec["action"] = "failed"
+                return
+
+    def _build_one(self, spec: JobSpec, fut: Future, rec: dict) -> None:
         if self.progress:
             self.progress.event("start", spec.dirname)
         try:
@@ -316,6 +340,7 @@ class BuildSession(Session):
     def abort(self) -> None:
         """Ctrl-C: kill running jobs and drop the queue.  A killed job never becomes a
         job: its folder is kept under .failed/ for its logs until `accelgit gc`."""
+        self._stopping = True
         self.pool.shutdown(wait=False, cancel_futures=True)
         self.launcher.kill_all()
         self._close_prep()
