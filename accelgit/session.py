@@ -13,7 +13,7 @@ import time
 import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from .builder import BuildContext, JobFailed, JobSpec, load_build_modules, prepare_job, run_prepared
+from .builder import BuildContext, JobFailed, JobSpec, _test_pause, load_build_modules, prepare_job, run_prepared
 from .errors import AccelgitError, BuildFailed, ScriptError, UsageError
 from .jobref import Job, flat_inputs
 from .methods import Methods
@@ -145,6 +145,7 @@ class BuildSession(Session):
         self._to_prep: collections.deque = collections.deque()
         self._prep_slots = workers
         self._preps: dict[str, Future] = {}
+        self._started: set[str] = set()     # jobs whose build began: never prepared ahead again
         self._tls = threading.local()
         self._stopping = False
 
@@ -227,8 +228,8 @@ class BuildSession(Session):
         with self._lock:
             while self._prep_slots > 0 and self._to_prep:
                 spec = self._to_prep.popleft()
-                if spec.id in self._preps or self._futures[spec.id].done():
-                    continue
+                if spec.id in self._preps or spec.id in self._started:
+                    continue            # being prepared, or its build began (and prepares it itself)
                 self._prep_slots -= 1
                 try:
                     self._preps[spec.id] = self._prep_pool.submit(prepare_job, spec, self.ctx)
@@ -238,8 +239,11 @@ class BuildSession(Session):
 
     def _take_prep(self, spec: JobSpec):
         """The job's prepared folder, or None to prepare it now (never prepared,
-        or preparing failed: then it fails again, reported like any build error)."""
+        or preparing failed: then it fails again, reported like any build error).
+        From here on the preparing thread leaves the job alone: two preparations
+        of one job would wait for each other's lock forever."""
         with self._lock:
+            self._started.add(spec.id)
             pf = self._preps.pop(spec.id, None)
         if pf is None:
             return None
@@ -257,6 +261,7 @@ class BuildSession(Session):
 
     def _drop_prep(self, jid: str) -> None:
         with self._lock:
+            self._started.add(jid)          # not built (input failed, Ctrl-C): not prepared either
             pf = self._preps.pop(jid, None)
         if pf is None:
             return
@@ -291,7 +296,10 @@ class BuildSession(Session):
         if self.progress:
             self.progress.event("start", spec.dirname)
         try:
-            prep = self._take_prep(spec) or prepare_job(spec, self.ctx)
+            prep = self._take_prep(spec)
+            if prep is None:
+                _test_pause("ACCELGIT_TEST_PAUSE_INLINE_PREPARE")
+                prep = prepare_job(spec, self.ctx)
             path, action, secs = run_prepared(prep, self.ctx)
         except BaseException as e:  # noqa: BLE001 - handed to whoever waits for the job
             rec["action"] = "failed"

@@ -279,3 +279,46 @@ def test_walk_files_lists_what_os_walk_lists(tmp_path: Path):
         if not p.exists():
             p.write_bytes(b"")
         assert file_digest(str(p)) == (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_size)
+
+
+
+def test_jobs_ready_before_they_were_prepared_ahead_build_once(repo: Repo):
+    """Jobs waiting for a slow input hold the slots for preparing ahead; jobs
+    waiting for a fast one start first and prepare themselves.  The preparing
+    thread, reaching them later in its queue, must leave them alone: two
+    preparations of one job would wait for each other's lock forever.  (A pause
+    between a job's start and its own preparation widens the window.)"""
+    repo.write("methods/slow.py", """
+        import time
+
+        def synthesis():
+            time.sleep(0.3)
+            return 1
+    """)
+    repo.write("methods/fast.py", """
+        def synthesis():
+            return 2
+    """)
+    repo.write("methods/leaf.py", """
+        options = {"i": 0}
+        jobs = ("src",)
+
+        def synthesis(options):
+            return options.i
+    """)
+    repo.write("build.py", """
+        def main(urd):
+            slow = urd.build("slow")
+            fast = urd.build("fast")
+            for i in range(4):
+                urd.build("leaf", i=i, src=slow)
+            for i in range(4, 8):
+                urd.build("leaf", i=i, src=fast)
+    """)
+    repo.commit("two sources")
+    env = dict(repo.env, ACCELGIT_TEST_PAUSE_INLINE_PREPARE="0.4")
+    proc = subprocess.run([sys.executable, "-m", "accelgit", "build", "--json", "-j", "2"], cwd=repo.path,
+                          env=env, capture_output=True, text=True, timeout=90)
+    assert proc.returncode == 0, proc.stderr
+    assert [j["action"] for j in json.loads(proc.stdout)["jobs"]] == ["built"] * 10
+    assert os.listdir(repo.workdir / ".tmp") == []
