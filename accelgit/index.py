@@ -32,6 +32,10 @@ class Index:
         self._pending: list[tuple] = []   # rows of jobs built by this process, not yet written
         import threading            # here: the fork server imports this module, never threading
         self._pending_lock = threading.Lock()
+        # One connection, used by the build's threads one at a time: Python's sqlite3
+        # objects are not safe for concurrent use (two threads opening or repairing the
+        # index at once crashed the process).
+        self._db_lock = threading.RLock()
 
     def _connect(self) -> sqlite3.Connection | None:
         if self._db is not None or self.broken:
@@ -127,19 +131,20 @@ class Index:
             self._recreating = False
 
     def _run(self, fn):
-        db = self._connect()
-        if db is None:
-            return None
-        try:
-            return fn(db)
-        except sqlite3.OperationalError as e:
-            if "locked" in str(e) or "busy" in str(e) or "readonly" in str(e):
+        with self._db_lock:
+            db = self._connect()
+            if db is None:
                 return None
-            self._recreate()
-            return None
-        except sqlite3.DatabaseError:
-            self._recreate()
-            return None
+            try:
+                return fn(db)
+            except sqlite3.OperationalError as e:
+                if "locked" in str(e) or "busy" in str(e) or "readonly" in str(e):
+                    return None
+                self._recreate()
+                return None
+            except sqlite3.DatabaseError:
+                self._recreate()
+                return None
 
     def known_ids(self) -> KnownIds | None:
         """``{dirname: job id}`` of every indexed job, as a compact ``KnownIds`` (read
@@ -197,9 +202,10 @@ class Index:
         return self._run(fill) or 0
 
     def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        with self._db_lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
 
 class KnownIds:

@@ -174,13 +174,17 @@ class Workdir:
         self.path = os.path.abspath(path)
         self.index = Index(self.path, readonly=readonly)
         self._ids: KnownIds | None = None
+        import threading            # here: the fork server imports this module, never threading
+        self._ids_lock = threading.Lock()
 
     def job_path(self, method: str, jid: str) -> str:
         return os.path.join(self.path, job_dirname(method, jid))
 
     def _known_ids(self) -> KnownIds:
         if self._ids is None:
-            self._ids = (self.index.known_ids() if os.path.isdir(self.path) else None) or KnownIds()
+            with self._ids_lock:            # loaded once, even when two threads ask first
+                if self._ids is None:
+                    self._ids = (self.index.known_ids() if os.path.isdir(self.path) else None) or KnownIds()
         return self._ids
 
     def lookup(self, method: str, jid: str) -> str | None:

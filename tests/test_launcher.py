@@ -322,3 +322,62 @@ def test_jobs_ready_before_they_were_prepared_ahead_build_once(repo: Repo):
     assert proc.returncode == 0, proc.stderr
     assert [j["action"] for j in json.loads(proc.stdout)["jobs"]] == ["built"] * 10
     assert os.listdir(repo.workdir / ".tmp") == []
+
+
+# ------------------------------------------------------------------ the index under threads
+
+HAMMER = r"""
+import os, sys, threading, time
+from accelgit.index import Index
+work = sys.argv[1]
+idx = Index(work)
+stop = time.time() + 1.5
+errors = []
+
+def params(i):
+    return {"id": "%064x" % i, "method": "m", "name": "m", "source": "s", "git": {}, "built_at": str(i)}
+
+def user(k):
+    i = k * 1_000_000
+    try:
+        while time.time() < stop:
+            idx.known_ids()
+            idx.add(params(i), "m-%012x" % i)
+            i += 1
+            if i % 7 == 0:
+                idx.flush()
+            idx.rows("WHERE method = ?", ("m",))
+    except Exception as e:          # an exception is fine to report; a crash is what is tested
+        errors.append(repr(e))
+
+def damage():
+    while time.time() < stop:
+        time.sleep(0.05)
+        try:
+            with open(os.path.join(work, "index.sqlite"), "r+b") as f:
+                f.write(b"garbage" * 20)
+        except OSError:
+            pass
+
+threads = [threading.Thread(target=user, args=(k,)) for k in range(4)] + [threading.Thread(target=damage)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print("ok", len(errors))
+"""
+
+
+def test_the_index_survives_threads_opening_and_repairing_it_at_once(tmp_path: Path):
+    """Build threads record jobs while another opens, rebuilds or repairs the
+    index (its file damaged meanwhile): one connection, one thread at a time,
+    no crash (two threads repairing it at once used to kill the build with SIGSEGV)."""
+    from conftest import ROOT
+    work = tmp_path / "work"
+    work.mkdir()
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONFAULTHANDLER="1")
+    for _ in range(2):
+        proc = subprocess.run([sys.executable, "-c", HAMMER, str(work)], env=env, capture_output=True,
+                              text=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert proc.stdout.startswith("ok ")
