@@ -77,12 +77,12 @@ def write_manifest(jobdir: str, in_place: bool = False) -> dict:
         sha, size = file_digest(os.path.join(jobdir, rel))
         files[rel] = {"sha256": sha, "size": size}
     manifest = {"format": 1, "files": files}
-    tmp = os.path.join(jobdir, MANIFEST + ".tmp")
+    final = os.path.join(jobdir, MANIFEST)
+    tmp = final if in_place else final + ".tmp"
     if os.environ.get("ACCELGIT_TEST_FAIL_MANIFEST"):      # fault injection (tests): a full disk
         import errno
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), tmp)
-    final = os.path.join(jobdir, MANIFEST)
-    with open(final if in_place else tmp, "w", encoding="utf-8") as f:
+    with open(tmp, "w", encoding="utf-8") as f:
         f.write(json.dumps(manifest, indent=1, sort_keys=True))      # (dumps: one write, same bytes)
     if not in_place:
         os.replace(tmp, final)
