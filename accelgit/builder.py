@@ -229,11 +229,6 @@ def run_prepared(prep: Prepared, ctx: BuildContext) -> tuple[str, str, float]:
     return final, "built", prep.seconds + time.time() - t0
 
 
-def build_job(spec: JobSpec, ctx: BuildContext) -> tuple[str, str, float]:
-    """Build ``spec`` unless a racer did; ``(path, "built"|"reused", seconds)``."""
-    return run_prepared(prepare_job(spec, ctx), ctx)
-
-
 def _test_pause(var: str) -> None:
     """Fault-injection point for tests: sleep ``$var`` seconds (a kill lands here)."""
     secs = os.environ.get(var)

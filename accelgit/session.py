@@ -239,40 +239,34 @@ class BuildSession(Session):
 
     def _take_prep(self, spec: JobSpec):
         """The job's prepared folder, or None to prepare it now (never prepared,
-        or preparing failed: then it fails again, reported like any build error).
-        From here on the preparing thread leaves the job alone: two preparations
-        of one job would wait for each other's lock forever."""
+        or preparing failed: then it fails again, reported like any build error)."""
+        return self._claim_prep(spec.id)
+
+    def _drop_prep(self, jid: str) -> None:
+        """The job will not be built (input failed, Ctrl-C): its prepared folder and lock go."""
+        prep = self._claim_prep(jid)
+        if prep is not None:
+            prep.discard()
+
+    def _claim_prep(self, jid: str):
+        """Take the job from the preparing thread: from here on it leaves the job
+        alone (two preparations of one job would wait for each other's lock
+        forever).  Its Prepared, if one was made, else None."""
         with self._lock:
-            self._started.add(spec.id)
-            pf = self._preps.pop(spec.id, None)
+            self._started.add(jid)
+            pf = self._preps.pop(jid, None)
         if pf is None:
             return None
-        if pf.cancel():
-            prep = None
-        else:
+        prep = None
+        if not pf.cancel():
             try:
                 prep = pf.result()
-            except BaseException:  # noqa: BLE001 - redone below, where errors are reported
+            except BaseException:  # noqa: BLE001 - nothing was kept; a build prepares it again
                 prep = None
         with self._lock:
             self._prep_slots += 1
         self._feed_prep()
         return prep
-
-    def _drop_prep(self, jid: str) -> None:
-        with self._lock:
-            self._started.add(jid)          # not built (input failed, Ctrl-C): not prepared either
-            pf = self._preps.pop(jid, None)
-        if pf is None:
-            return
-        if not pf.cancel():
-            try:
-                pf.result().discard()
-            except BaseException:  # noqa: BLE001 - nothing was kept
-                pass
-        with self._lock:
-            self._prep_slots += 1
-        self._feed_prep()
 
     def _build(self, spec: JobSpec, fut: Future, rec: dict) -> None:
         """Build the job; then, if finishing it made a job ready, build that one too in this
