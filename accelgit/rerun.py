@@ -19,7 +19,7 @@ import tempfile
 
 from .errors import AccelgitError
 from .identity import git_blob_sha1
-from .runner import ERROR_FILE, RUN_FILE
+from .runner import ERROR_FILE
 from .store import MANIFEST, file_sha256, verified_bytes, walk_files
 
 RESULTS = ("result.json", "result.pickle")
@@ -48,11 +48,11 @@ class Rerunner:
             self._cat.close()
 
     # -- preparing the scratch job
-    def _launch(self, jobdir: str) -> int:
+    def _launch(self, jobdir: str, run: dict) -> int:
         if self._launcher is None:
             from .forkserver import Launcher
             self._launcher = Launcher()
-        return self._launcher.run(jobdir)
+        return self._launcher.run(jobdir, None, run)
 
     def _blob(self, sha: str) -> bytes | None:
         from .errors import GitError
@@ -92,7 +92,7 @@ class Rerunner:
             out[k] = None if v is None else paths if isinstance(v, list) else paths[0]
         return out
 
-    def _prepare(self, t, scratch: str) -> str:
+    def _prepare(self, t, scratch: str) -> tuple[str, dict]:
         params = t.params
         jobdir = os.path.join(scratch, t.dirname)
         os.makedirs(os.path.join(jobdir, "output"))
@@ -121,9 +121,7 @@ class Rerunner:
                 f.write(self._data_file(rel, blob))
         run = {"inputs": self._input_paths(params["jobs"]), "root": root,
                "slices": params.get("slices") or self.config.slices}
-        with open(os.path.join(jobdir, RUN_FILE), "w", encoding="utf-8") as f:
-            json.dump(run, f)
-        return jobdir
+        return jobdir, run
 
     def _scratch(self) -> str:
         scratch = os.path.realpath(tempfile.mkdtemp(prefix="accelgit-verify-"))
@@ -143,8 +141,8 @@ class Rerunner:
         scratch = None
         try:
             scratch = self._scratch()
-            jobdir = self._prepare(t, scratch)
-            code = self._launch(jobdir)
+            jobdir, run = self._prepare(t, scratch)
+            code = self._launch(jobdir, run)
             if code != 0:
                 return False, f"the rerun failed: {_error(jobdir, code)}"
             return self._compare(t, jobdir)
