@@ -15,8 +15,45 @@ import signal
 import sys
 
 
+SCRATCH_PREFIX = "accelgit-warm-"
+
+
 def serve() -> None:
-    _Server().loop()
+    server = _Server()
+    try:
+        server.loop()
+    finally:
+        import shutil
+        shutil.rmtree(server.scratch, ignore_errors=True)
+
+
+def sweep_scratch(tmp: str, mine: str) -> int:
+    """Remove warm-up folders of fork servers that are gone (killed: a server
+    that ends removes its own).  A folder's name carries its server's pid; only
+    this user's folders are looked at.  How many were removed."""
+    import shutil
+    removed = 0
+    uid = os.getuid()
+    try:
+        entries = list(os.scandir(tmp))
+    except OSError:
+        return 0
+    for e in entries:
+        if not e.name.startswith(SCRATCH_PREFIX) or e.path == mine:
+            continue
+        pid = e.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
+        try:
+            if not pid.isdigit() or e.stat(follow_symlinks=False).st_uid != uid or not e.is_dir(follow_symlinks=False):
+                continue
+            os.kill(int(pid), 0)
+            continue                      # that server still runs
+        except ProcessLookupError:
+            pass
+        except OSError:                   # another user's process, or the folder vanished
+            continue
+        shutil.rmtree(e.path, ignore_errors=True)
+        removed += 1
+    return removed
 
 
 class _Child:
@@ -45,10 +82,10 @@ class _Server:
     def __init__(self):
         from . import runner
         import gc, json, pickle, traceback, resource  # noqa: F401,E401 - what a job needs
-        import atexit, shutil, tempfile  # noqa: E401
+        import tempfile
         self.runner = runner
-        self.scratch = tempfile.mkdtemp(prefix="accelgit-warm-")
-        atexit.register(shutil.rmtree, self.scratch, True)
+        # the warm-up's job folder; removed when the server ends (after its last child)
+        self.scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
         runner.make_warm_up(self.scratch)
         self.warm = os.environ.get("ACCELGIT_WARMUP", "1") != "0"
         self.cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -204,8 +241,12 @@ class _Server:
     def client_gone(self) -> None:
         self.eof = True
         self.sel.unregister(self.stdin)
-        for c in self.spares:
+        for c in self.spares:     # a spare may be warming up in the scratch folder: stop it
             self._close_job_pipe(c)
+            try:
+                os.killpg(c.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
         self.spares.clear()
         for c in self.jobs():     # the client is gone (killed, interrupted): so are its jobs
             try:
@@ -216,7 +257,8 @@ class _Server:
     def loop(self) -> None:
         buf = b""
         self.spares.append(self.spawn(warm=self.warm))
-        while not (self.eof and not self.jobs()):
+        sweep_scratch(os.path.dirname(self.scratch), self.scratch)     # while the first spare warms up
+        while not (self.eof and not self.children):     # every child reaped: none uses the scratch
             for key, _ in self.sel.select(timeout=1.0):
                 if key.data == "sig":
                     try:

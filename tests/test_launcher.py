@@ -93,6 +93,46 @@ def test_no_process_and_no_scratch_outlive_the_build(repo: Repo, tmp_path: Path)
     assert os.listdir(tmpdir) == []                   # the warm-up's scratch folder is removed
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")
+def test_a_spare_warming_up_at_the_end_is_stopped_and_its_folder_removed(repo: Repo, tmp_path: Path):
+    """The build ends while the fork server's spare still warms up in the
+    scratch folder: the server stops it (it would write there after the
+    folder was removed) instead of waiting for it, then removes the folder."""
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    r = chain(repo, 3)
+    t0 = time.time()
+    proc = r.run("build", "--json", env={"TMPDIR": str(tmpdir), "ACCELGIT_TEST_PAUSE_WARM_UP": "3"})
+    took = time.time() - t0
+    assert proc.returncode == 0, proc.stderr
+    assert [j["action"] for j in json.loads(proc.stdout)["jobs"]] == ["built"] * 3
+    server = seen(r, json.loads(proc.stdout)["jobs"][0]["path"])["ppid"]
+    assert session_members(server) == []              # the warming spare did not outlive the build
+    assert os.listdir(tmpdir) == []
+    # the jobs waited for the first spares' warm-ups (3 s), the end never for a spare's
+    assert took < 5, took                          # ~3.2 s; waiting for the last spare: 6+
+
+
+def test_a_killed_servers_scratch_folder_is_removed_by_the_next_build(repo: Repo, tmp_path: Path):
+    """A fork server killed with SIGKILL cannot remove its warm-up folder; the
+    next build's server removes it, and leaves a live server's folder alone."""
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    dead = tmpdir / f"accelgit-warm-{int(gone.stdout)}-abc123"
+    (dead / "log").mkdir(parents=True)
+    (dead / "log" / "setup.txt").write_text("left behind\n")
+    alive = tmpdir / f"accelgit-warm-{os.getpid()}-def456"
+    alive.mkdir()
+    other = tmpdir / "accelgit-warm-notapid"
+    other.mkdir()
+    r = chain(repo, 2)
+    proc = r.run("build", env={"TMPDIR": str(tmpdir)})
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(os.listdir(tmpdir)) == sorted([alive.name, other.name])
+
+
 def test_warm_and_cold_children_run_jobs_alike(repo: Repo):
     """A warmed-up child must look like a fresh one to the job: same cwd, path,
     modules, stdin; and like a job run by a fresh interpreter."""
