@@ -20,6 +20,7 @@ from collections.abc import Mapping
 
 from .identity import decode_value, git_blob_sha1
 from .jobref import Job
+from .jsontext import member_lines
 
 RUN_FILE = ".run.json"
 ERROR_FILE = ".error.json"
@@ -259,7 +260,7 @@ def run_job(jobdir: str, run: dict | None = None) -> int:
         phase_name = "result"
         if _json_exact(result):
             with open(os.path.join(jobdir, "result.json"), "w", encoding="utf-8") as f:
-                json.dump(result, f, allow_nan=False)
+                f.write(json.dumps(result, allow_nan=False))     # (dump would encode in Python)
         else:
             with open(os.path.join(jobdir, "result.pickle"), "wb") as f:
                 pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
@@ -278,7 +279,7 @@ def run_job(jobdir: str, run: dict | None = None) -> int:
                     "wall": round(time.time() - t0, 6), "cpu": round(_cpu() - c0, 6),
                     "peak_memory_kb": _peak_kb()})
     with open(os.path.join(jobdir, "profile.json"), "w", encoding="utf-8") as f:
-        f.write(json.dumps(profile, indent=1))
+        f.write(member_lines(profile, ("phases",)))
     return 0
 
 
