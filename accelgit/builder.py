@@ -3,6 +3,7 @@ one rename into place.  A failed or killed build never becomes a job."""
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import os
 import shutil
@@ -15,6 +16,7 @@ from typing import Any
 from . import __version__
 from .errors import AccelgitError
 from .identity import git_blob_sha1, job_dirname
+from .jsontext import member_lines
 from .store import FAILED, job_lock_fd, job_unlock, write_manifest
 
 
@@ -60,6 +62,18 @@ class BuildContext:
         self._git: dict | None = None
         self._head_view = None
         self._git_lock = threading.Lock()
+        self._sources: dict[str, tuple[bytes, str]] = {}    # blob -> (bytes, sha256)
+
+    def source(self, rel: str, blob: str) -> tuple[bytes, str]:
+        """The bytes of source ``rel`` at blob ``blob`` (checked; read once a build:
+        a chain of 1000 jobs of one method copies one file 1000 times) and their sha256."""
+        hit = self._sources.get(blob)
+        if hit is None:
+            data = self.view.read(rel)
+            if git_blob_sha1(data) != blob:
+                raise AccelgitError(f"{rel} changed while the build was running; run the build again")
+            hit = self._sources[blob] = (data, hashlib.sha256(data).hexdigest())
+        return hit
 
     def git_meta(self, paths: list[str]) -> dict:
         from .gitrepo import CommitView, commit_metadata
@@ -133,12 +147,13 @@ class Prepared:
     the next job is ready the moment its input is), with the job's lock held;
     or, when a racer built the job meanwhile, that job (``reused``)."""
 
-    __slots__ = ("spec", "tmp", "params", "run", "lock", "seconds", "reused")
+    __slots__ = ("spec", "tmp", "params", "run", "lock", "seconds", "reused", "written")
 
     def __init__(self, spec, tmp=None, params=None, lock=None, seconds=0.0, reused=None):
         self.spec, self.tmp, self.params, self.lock = spec, tmp, params, lock
         self.seconds, self.reused = seconds, reused
         self.run: dict | None = None     # what the job process needs besides job.json
+        self.written: dict = {}          # rel -> (sha256, size) of what preparing wrote
 
     def discard(self) -> None:
         """Never run (an input failed, Ctrl-C): no folder, no lock left."""
@@ -171,19 +186,26 @@ def prepare_job(spec: JobSpec, ctx: BuildContext) -> Prepared:
                 return prep
         prep.tmp = tmp = wd.new_tmp(dirname)
         prep.params = params = _params(spec, ctx)
-        src = os.path.join(tmp, "source")
+        made = {tmp}
+        written = prep.written
         for rel, blob in spec.method.sources.items():
-            data = ctx.view.read(rel)
-            if git_blob_sha1(data) != blob:
-                raise AccelgitError(f"{rel} changed while the build was running; run the build again")
-            dest = os.path.join(src, *rel.split("/"))
-            os.makedirs(os.path.dirname(dest), exist_ok=True)
-            with open(dest, "wb") as f:
+            data, sha = ctx.source(rel, blob)
+            parts = ["source"] + rel.split("/")
+            folder = tmp
+            for part in parts[:-1]:           # a fresh folder: mkdir, no checks
+                folder = os.path.join(folder, part)
+                if folder not in made:
+                    os.mkdir(folder)
+                    made.add(folder)
+            with open(os.path.join(folder, parts[-1]), "wb") as f:
                 f.write(data)
+            written["source/" + rel] = (sha, len(data))
         for d in ("output", "log"):
             os.mkdir(os.path.join(tmp, d))
-        with open(os.path.join(tmp, "job.json"), "w", encoding="utf-8") as f:
-            f.write(json.dumps(params, indent=1, sort_keys=True))    # (dumps: one write, same bytes)
+        text = member_lines(params).encode("utf-8")
+        with open(os.path.join(tmp, "job.json"), "wb") as f:
+            f.write(text)
+        written["job.json"] = (hashlib.sha256(text).hexdigest(), len(text))
         prep.run = {"inputs": _input_paths(spec.inputs), "root": ctx.repo.root, "slices": ctx.config.slices}
     except BaseException:
         prep.discard()
@@ -210,7 +232,7 @@ def run_prepared(prep: Prepared, ctx: BuildContext) -> tuple[str, str, float]:
         if code != 0:
             raise _failure(spec, tmp, wd, code)
         try:
-            write_manifest(tmp, in_place=True)      # tmp is no job until the rename below
+            write_manifest(tmp, in_place=True, written=prep.written)      # no job until the rename below
             _test_pause("ACCELGIT_TEST_PAUSE_BEFORE_RENAME")
             trash = None
             if os.path.exists(final):

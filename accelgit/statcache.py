@@ -27,10 +27,11 @@ import stat
 import threading
 import time
 
+from .filehash import feed
+
 FILENAME = "accelgit-statcache.json"
 VERSION = 1
 RACY_NS = 2_000_000_000          # 2 s: coarse file system clocks included
-CHUNK = 1 << 20
 
 
 def enabled() -> bool:
@@ -94,7 +95,7 @@ class StatCache:
                 and e[2] == st.st_ino and e[3] == st.st_ctime_ns and st.st_mtime_ns < e[4] - RACY_NS):
             return e[5]
         try:
-            f = open(abspath, "rb")
+            f = open(abspath, "rb", buffering=0)
         except (FileNotFoundError, NotADirectoryError):
             return fallback(abspath)
         with f:
@@ -112,11 +113,4 @@ def _stream_sha1(f, size: int) -> str | None:
     """git's blob sha1 of ``size`` bytes read from ``f`` in chunks (never the
     whole file in memory); None if the file did not hold exactly ``size`` bytes."""
     h = hashlib.sha1(b"blob %d\0" % size)
-    n = 0
-    while True:
-        chunk = f.read(CHUNK)
-        if not chunk:
-            break
-        n += len(chunk)
-        h.update(chunk)
-    return h.hexdigest() if n == size else None
+    return h.hexdigest() if feed(f, h, size) == size else None

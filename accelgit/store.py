@@ -14,7 +14,9 @@ import os
 import uuid
 
 from .errors import IntegrityError, JobNotFound, UsageError
+from .filehash import feed
 from .identity import job_dirname
+from .jsontext import member_lines
 from .index import Index, KnownIds, scan_jobs
 
 MANIFEST = "manifest.json"
@@ -26,30 +28,27 @@ def file_sha256(path: str) -> str:
 
 
 def file_digest(path: str) -> tuple[str, int]:
-    """sha256 (hex) and size of the file's bytes: read whole when small (one
-    read), else in 1 MB pieces."""
+    """sha256 (hex) and size of the file's bytes."""
     h = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as f:
-        while True:
-            chunk = f.read(1 << 20)
-            h.update(chunk)
-            size += len(chunk)
-            if len(chunk) < 1 << 20:
-                break
+    with open(path, "rb", buffering=0) as f:
+        size = feed(f, h, os.fstat(f.fileno()).st_size)
     return h.hexdigest(), size
+
+
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
 def walk_files(root: str) -> list[str]:
     """Every file below ``root`` as a relative path with ``/``, sorted.  Like
     ``os.walk``: a symbolic link to a folder is neither listed nor followed."""
-    out: list[str] = []
-    _scan(root, "", out)
+    out: list = []
+    _scan(root, "", out, False)
     out.sort()
     return out
 
 
-def _scan(folder: str, prefix: str, out: list) -> None:
+def _scan(folder: str, prefix: str, out: list, entries: bool) -> None:
+    """Append ``rel`` (``entries``: ``(rel, DirEntry)``) of each file below ``folder``."""
     try:
         it = os.scandir(folder)
     except OSError:
@@ -61,20 +60,33 @@ def _scan(folder: str, prefix: str, out: list) -> None:
             except OSError:
                 is_dir = False
             if not is_dir:
-                out.append(prefix + e.name)
+                out.append((prefix + e.name, e) if entries else prefix + e.name)
             elif not e.is_symlink():
-                _scan(e.path, prefix + e.name + "/", out)
+                _scan(e.path, prefix + e.name + "/", out, entries)
 
 
-def write_manifest(jobdir: str, in_place: bool = False) -> dict:
+def write_manifest(jobdir: str, in_place: bool = False, written: dict | None = None) -> dict:
     """sha256 and size of every file but the manifest; written atomically
     (``in_place``: straight into its file, for a job folder still in ``.tmp``,
-    which becomes a job only by the rename that follows)."""
+    which becomes a job only by the rename that follows).  ``written``: ``rel ->
+    (sha256, size)`` of files the caller wrote itself (job.json, the source
+    copies): recorded as written, not read back; if the job changed one, verify
+    reports it.  An empty file is not opened."""
+    found: list = []
+    _scan(jobdir, "", found, True)
     files = {}
-    for rel in walk_files(jobdir):
+    for rel, entry in found:
         if rel == MANIFEST:
             continue
-        sha, size = file_digest(os.path.join(jobdir, rel))
+        known = written.get(rel) if written else None
+        if known is not None:
+            sha, size = known
+        else:
+            try:
+                empty = entry.stat(follow_symlinks=True).st_size == 0
+            except OSError:
+                empty = False
+            sha, size = (EMPTY_SHA256, 0) if empty else file_digest(entry.path)
         files[rel] = {"sha256": sha, "size": size}
     manifest = {"format": 1, "files": files}
     final = os.path.join(jobdir, MANIFEST)
@@ -83,7 +95,7 @@ def write_manifest(jobdir: str, in_place: bool = False) -> dict:
         import errno
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), tmp)
     with open(tmp, "w", encoding="utf-8") as f:
-        f.write(json.dumps(manifest, indent=1, sort_keys=True))      # (dumps: one write, same bytes)
+        f.write(member_lines(manifest, ("files",)))
     if not in_place:
         os.replace(tmp, final)
     return manifest

@@ -169,6 +169,40 @@ def test_tampered_source_copy_is_not_rerun_but_tampered_output_is_compared_with_
     assert jobs[b]["reproducible"][1] == "not rerun: source copy methods/_helper.py does not match its recorded blob"
 
 
+def test_a_job_that_rewrites_its_own_job_json_or_source_copy_fails_integrity(repo):
+    """The manifest records job.json and the source copies as accelgit wrote
+    them before the job ran (not as read back afterwards): a method that
+    rewrites them is caught, not blessed."""
+    write_files(repo, {
+        "methods/selfedit.py": """
+            import os
+            options = {"what": ""}
+
+            def synthesis(job, options):
+                p = os.path.join(job.path, options.what)
+                with open(p, "a") as f:
+                    f.write("# changed by the job itself\\n")
+        """,
+        "build.py": """
+            def main(urd):
+                urd.build("selfedit", what="job.json", name="j")
+                urd.build("selfedit", what="source/methods/selfedit.py", name="s")
+                urd.build("selfedit", what="output/x.txt", name="ok")
+        """,
+    })
+    repo.commit("self-editing method")
+    repo.build()
+    code, jobs, _ = verify(repo, "--all")
+    assert code == 1
+    by_name = {json.loads((repo.workdir / d / "job.json").read_text().split("# changed")[0])["name"]: d
+               for d in repo.job_dirs()}
+    assert jobs[by_name["ok"]]["integrity"][0] is True
+    assert jobs[by_name["j"]]["integrity"] == (False, jobs[by_name["j"]]["integrity"][1])
+    assert "modified: job.json" in jobs[by_name["j"]]["integrity"][1]
+    assert not jobs[by_name["s"]]["integrity"][0]
+    assert "source/methods/selfedit.py" in jobs[by_name["s"]]["integrity"][1]
+
+
 def test_build_refuses_to_reuse_a_job_without_manifest(built):
     a = dirs(built)["a"]
     (a / "manifest.json").unlink()

@@ -1,0 +1,48 @@
+"""filehash.feed: the hash of a whole file, whatever its size, and whatever the
+stat said (a file that grew between the stat and the read is read to its end)."""
+from __future__ import annotations
+
+import hashlib
+import os
+
+import pytest
+
+from accelgit.filehash import CHUNK, feed
+from accelgit.statcache import _stream_sha1
+from accelgit.store import EMPTY_SHA256, file_digest
+
+
+@pytest.mark.parametrize("size", [0, 1, 4095, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK + 5])
+def test_feed_hashes_every_byte(tmp_path, size):
+    data = os.urandom(size)
+    p = tmp_path / "f"
+    p.write_bytes(data)
+    h = hashlib.sha256()
+    with open(p, "rb", buffering=0) as f:
+        assert feed(f, h, size) == size
+    assert h.hexdigest() == hashlib.sha256(data).hexdigest()
+    assert file_digest(str(p)) == (hashlib.sha256(data).hexdigest(), size)
+
+
+@pytest.mark.parametrize("told", [0, 10, CHUNK - 1])
+def test_a_file_larger_than_its_stat_said_is_read_to_the_end(tmp_path, told):
+    data = os.urandom(CHUNK + 123)
+    p = tmp_path / "f"
+    p.write_bytes(data)
+    h = hashlib.sha256()
+    with open(p, "rb", buffering=0) as f:
+        assert feed(f, h, told) == len(data)
+    assert h.hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+def test_git_blob_sha1_of_a_stream_refuses_a_size_mismatch(tmp_path):
+    p = tmp_path / "f"
+    p.write_bytes(b"hello\n")
+    with open(p, "rb", buffering=0) as f:
+        assert _stream_sha1(f, 6) == "ce013625030ba8dba906f756967f9e9ca394464a"    # git hash-object
+    with open(p, "rb", buffering=0) as f:
+        assert _stream_sha1(f, 5) is None
+
+
+def test_the_empty_digest_is_sha256_of_nothing():
+    assert EMPTY_SHA256 == hashlib.sha256(b"").hexdigest()
