@@ -350,9 +350,6 @@ def warm_up(folder: str) -> None:
     what it touches is copied now, not while a job waits for it."""
     path, cwd, bytecode = list(sys.path), os.getcwd(), sys.dont_write_bytecode
     try:
-        pause = os.environ.get("ACCELGIT_TEST_PAUSE_WARM_UP")     # tests: a spare still warming up
-        if pause:
-            time.sleep(float(pause))
         run_job(folder, json.loads(json.dumps({"inputs": {}, "root": folder, "slices": 1})))
     except Exception:  # noqa: BLE001 - only a warm-up: the real job reports its own errors
         pass
