@@ -243,8 +243,8 @@ def job_walls(path: str) -> tuple[float | None, float | None]:
 
 def wipe_work(path: str, trash: str | None = None) -> None:
     """Remove the workdir; with ``trash``, move it there instead (deleted at
-    the end): on ext4, creating files right after deleting thousands is much
-    slower than a user's first build ever is."""
+    the end of the benchmark): on ext4, creating files right after deleting
+    thousands is much slower than a user's first build ever is."""
     work = os.path.join(path, ".accelgit")
     if trash and os.path.exists(work):
         os.makedirs(trash, exist_ok=True)
@@ -328,8 +328,12 @@ def bench_pipeline(base: str, shape: str, n: int, repeats: int, build_repeats: i
     row["hook"] = median(hooks)
     row["hook_installed"] = median(hooks_direct)
     log(f"  {shape} N={n} pre-commit hook: {_fmt(row['hook'])} s (installed hook: {_fmt(row['hook_installed'])} s)")
-    shutil.rmtree(path, ignore_errors=True)
-    shutil.rmtree(trash, ignore_errors=True)
+    # Not deleted now: on ext4, creating files within ~30 s of deleting thousands
+    # scans past the "recently deleted" inodes (a next first build measured up to
+    # twice as slow).  The whole temp folder is deleted at the end.
+    os.makedirs(trash, exist_ok=True)
+    os.rename(path, os.path.join(trash, "repo"))
+    os.rename(trash, os.path.join(base, f"done-{shape}-{n}"))
     return row
 
 
