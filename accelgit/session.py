@@ -167,6 +167,7 @@ class BuildSession(Session):
                 print(f"accelgit: {broken} has no manifest.json, so it is not a complete job; "
                       f"building it again", file=sys.stderr)
         load_build_modules()          # here, in the script's thread: never in the pool's
+        self.launcher.start()         # boots while this job is prepared (git metadata and all)
         fut: Future = Future()
         path = spec.workdir.job_path(spec.method.name, spec.id)
         job = Job(path, id=spec.id, method=spec.method.name, name=spec.name,

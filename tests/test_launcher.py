@@ -159,6 +159,60 @@ def test_the_fork_server_runs_the_warm_up_job_itself_before_forking(repo: Repo, 
     assert "profile.json" in json.loads((path / "result.json").read_text())
 
 
+START_PROBE = """
+import json, sys
+from accelgit.entry import open_repo
+from accelgit.session import run_build
+repo, config = open_repo(None)
+session = run_build(repo, config, None)
+print(json.dumps({"started": session.launcher.started,
+                  "actions": [r["action"] for r in session.records]}))
+"""
+
+
+def test_the_fork_server_starts_with_the_first_job_to_build_and_never_for_a_no_op_build(repo: Repo):
+    """It boots while the first job is prepared (not when that job is run);
+    a build that reuses every job starts none (~40 ms of CPU saved)."""
+    r = chain(repo, 3)
+    first = json.loads(subprocess.run([sys.executable, "-c", START_PROBE], cwd=r.path, env=r.env,
+                                      capture_output=True, text=True, check=True).stdout)
+    assert first == {"started": True, "actions": ["built"] * 3}
+    again = json.loads(subprocess.run([sys.executable, "-c", START_PROBE], cwd=r.path, env=r.env,
+                                      capture_output=True, text=True, check=True).stdout)
+    assert again == {"started": False, "actions": ["reused"] * 3}
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")
+def test_the_fork_server_boots_while_the_first_job_is_prepared(repo: Repo):
+    """Started when the first job to build is submitted, not when it is run: while
+    that job's folder is being prepared (paused here), the server already runs."""
+    r = chain(repo, 1)
+    proc = subprocess.Popen([sys.executable, "-m", "accelgit", "build"], cwd=r.path,
+                            env={**r.env, "ACCELGIT_TEST_PAUSE_INLINE_PREPARE": "2"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 1.5
+        servers = []
+        while time.time() < deadline and not servers:
+            time.sleep(0.05)
+            servers = [pid for pid in os.listdir("/proc") if pid.isdigit() and _is_server_of(int(pid), proc.pid)]
+        assert servers, "no fork server while the first job was being prepared"
+        assert not any((r.workdir).glob("step-*")), "the job was already built"
+    finally:
+        assert proc.wait(timeout=30) == 0, proc.stderr.read()
+
+
+def _is_server_of(pid: int, parent: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            cmd = f.read()
+    except (OSError, ValueError, IndexError):
+        return False
+    return ppid == parent and b"accelgit.jobserver" in cmd
+
+
 def test_warm_and_cold_children_run_jobs_alike(repo: Repo):
     """A warmed-up child must look like a fresh one to the job: same cwd, path,
     modules, stdin; and like a job run by a fresh interpreter."""
