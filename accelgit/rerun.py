@@ -79,7 +79,7 @@ class Rerunner:
         return data
 
     def _input_paths(self, jobs: dict) -> dict:
-        from .verify import find_job
+        from .verify_select import find_job
         out = {}
         for k, v in jobs.items():
             ids = [] if v is None else v if isinstance(v, list) else [v]
@@ -174,7 +174,7 @@ class Rerunner:
         for what, paths in (("differ", differ), ("only in the stored job", sorted(set(stored) - new)),
                             ("only in the rerun", sorted(new - set(stored)))):
             if paths:
-                from .verify import _names
+                from .verify_select import _names
                 problems.append(f"{what}: {_names(paths)}")
         if problems:
             return False, "not reproducible: " + "; ".join(problems)
