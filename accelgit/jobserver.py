@@ -23,8 +23,9 @@ def serve() -> None:
     try:
         server.loop()
     finally:
-        import shutil
-        shutil.rmtree(server.scratch, ignore_errors=True)
+        if server.scratch is not None:
+            import shutil
+            shutil.rmtree(server.scratch, ignore_errors=True)
 
 
 def scratch_parent() -> str | None:
@@ -32,6 +33,24 @@ def scratch_parent() -> str | None:
     a warm-up there costs a third of one on a disk), else the system's temp folder."""
     if not os.environ.get("TMPDIR") and os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK | os.X_OK):
         return "/dev/shm"
+    return None
+
+
+def make_scratch(runner) -> str | None:
+    """The warm-up's folder with its trivial job, in ``scratch_parent()``, else
+    in the system's temp folder (``/dev/shm`` full, say); None when neither can
+    be written: jobs then run without warm-ups, which only makes them slower."""
+    import shutil
+    import tempfile
+    for parent in dict.fromkeys((scratch_parent(), None)):
+        folder = None
+        try:
+            folder = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=parent)
+            runner.make_warm_up(folder)
+            return folder
+        except OSError:
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
     return None
 
 
@@ -90,17 +109,16 @@ class _Server:
     def __init__(self):
         from . import runner
         import gc, json, pickle, traceback, resource  # noqa: F401,E401 - what a job needs
-        import tempfile
         self.runner = runner
         # the warm-up's job folder; removed when the server ends (after its last child)
-        self.scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=scratch_parent())
-        runner.make_warm_up(self.scratch)
-        # Once here, before any fork: what a job's first run in a process makes
-        # lazily is then made once and shared.  Above all compile(): its first call
-        # creates CPython's ~120 AST node types, which cost every job process ~1.3 ms
-        # of CPU (a fan of 1000 trivial jobs: 3.0 s -> 2.1 s on 2 cores).
-        runner.warm_up(self.scratch)
-        self.warm = os.environ.get("ACCELGIT_WARMUP", "1") != "0"
+        self.scratch = make_scratch(runner)
+        if self.scratch is not None:
+            # Once here, before any fork: what a job's first run in a process makes
+            # lazily is then made once and shared.  Above all compile(): its first call
+            # creates CPython's ~120 AST node types, which cost every job process ~1.3 ms
+            # of CPU (a fan of 1000 trivial jobs: 3.0 s -> 2.1 s on 2 cores).
+            runner.warm_up(self.scratch)
+        self.warm = self.scratch is not None and os.environ.get("ACCELGIT_WARMUP", "1") != "0"
         self.cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         self.sig_r, self.sig_w = os.pipe()
         os.set_blocking(self.sig_w, False)
@@ -273,7 +291,8 @@ class _Server:
     def loop(self) -> None:
         buf = b""
         self.spares.append(self.spawn(warm=self.warm))
-        sweep_scratch(os.path.dirname(self.scratch), self.scratch)     # while the first spare warms up
+        if self.scratch is not None:
+            sweep_scratch(os.path.dirname(self.scratch), self.scratch)     # while the first spare warms up
         while not (self.eof and not self.children):     # every child reaped: none uses the scratch
             # the children's status before the client's lines: a chain's next RUN comes after
             # its input's D (the job said D before DONE), and must not count that job as running

@@ -213,6 +213,26 @@ def _is_server_of(pid: int, parent: int) -> bool:
     return ppid == parent and b"accelgit.jobserver" in cmd
 
 
+def test_the_warm_up_folder_falls_back_to_the_temp_folder_and_then_to_none(tmp_path: Path, monkeypatch):
+    """Where the preferred place (/dev/shm) cannot be written, the warm-up's folder
+    goes to the system's temp folder; where nothing can be written there is none,
+    and the server runs its jobs without warm-ups rather than failing them."""
+    import tempfile
+    from accelgit import jobserver, runner
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(jobserver, "scratch_parent", lambda: str(tmp_path / "missing" / "shm"))
+    folder = jobserver.make_scratch(runner)
+    assert folder is not None and os.path.dirname(folder) == str(tmp_path)
+    assert os.path.basename(folder).startswith(f"accelgit-warm-{os.getpid()}-")
+    assert sorted(os.listdir(folder)) == ["job.json", "log", "output", "source"]
+
+    def full(*a, **k):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(runner, "make_warm_up", full)
+    assert jobserver.make_scratch(runner) is None
+    assert sorted(os.listdir(tmp_path)) == [os.path.basename(folder)]     # nothing half-made is left
+
+
 def test_warm_and_cold_children_run_jobs_alike(repo: Repo):
     """A warmed-up child must look like a fresh one to the job: same cwd, path,
     modules, stdin; and like a job run by a fresh interpreter."""
