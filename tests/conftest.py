@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -108,6 +109,27 @@ def make_repo(base: Path, name: str = "repo") -> Repo:
     r = Repo(path, home)
     r.git("init", "-q", "-b", "main")
     r.write(".gitignore", ".accelgit/\n")
+    return r
+
+
+def built_template(base: Path, files: dict, message: str) -> Repo:
+    """A repo with ``files``, committed and built: made once per test module
+    (it is slow) and handed to each test as a ``copy_of`` it."""
+    r = make_repo(base)
+    write_files(r, files)
+    r.commit(message)
+    r.build()
+    return r
+
+
+def copy_of(template: Repo, tmp_path: Path) -> Repo:
+    """A fresh copy of a built template (repo, workdir, run records), with a home
+    of its own, for one test."""
+    home = tmp_path / "home"
+    home.mkdir()
+    r = Repo(tmp_path / "repo", home)
+    shutil.copytree(template.path, r.path, symlinks=True)
+    r.git("update-index", "-q", "--refresh")      # the copy's stat data is new: not a change
     return r
 
 

@@ -7,14 +7,13 @@ import hashlib
 import json
 import os
 import random
-import shutil
 import subprocess
 import sys
 import textwrap
 
 import pytest
 
-from conftest import CHAIN, Repo, make_repo, write_files
+from conftest import CHAIN, Repo, built_template, copy_of
 
 FAN = {
     "methods/src.py": """
@@ -97,20 +96,12 @@ def short_log(r, rel):
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
     """The chain and the fan, committed and built once per module."""
-    r = make_repo(tmp_path_factory.mktemp("template"))
-    write_files(r, {**CHAIN, **FAN})
-    r.commit("chain and fan pipelines")
-    r.build()
-    return r
+    return built_template(tmp_path_factory.mktemp("template"), {**CHAIN, **FAN}, "chain and fan pipelines")
 
 
 @pytest.fixture
 def built(template, tmp_path):
-    """A fresh copy of the built template (repo, workdir, run records)."""
-    r = Repo(tmp_path / "repo", template.home)
-    shutil.copytree(template.path, r.path, symlinks=True)
-    r.git("update-index", "-q", "--refresh")
-    return r
+    return copy_of(template, tmp_path)
 
 
 # ------------------------------------------------------------------ basics

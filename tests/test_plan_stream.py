@@ -15,7 +15,7 @@ import textwrap
 
 import pytest
 
-from conftest import Repo, make_repo, write_files
+from conftest import Repo, built_template, copy_of
 
 PIPE = {
     "data/words.txt": "alpha beta\n",
@@ -136,19 +136,12 @@ def set_var(r: Repo, rel: str, name: str, value: str) -> None:
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
-    r = make_repo(tmp_path_factory.mktemp("stream"))
-    write_files(r, PIPE)
-    r.commit("pipeline")
-    r.build()
-    return r
+    return built_template(tmp_path_factory.mktemp("stream"), PIPE, "pipeline")
 
 
 @pytest.fixture
 def built(template, tmp_path):
-    r = Repo(tmp_path / "repo", template.home)
-    shutil.copytree(template.path, r.path, symlinks=True)
-    r.git("update-index", "-q", "--refresh")
-    return r
+    return copy_of(template, tmp_path)
 
 
 

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import CHAIN, Repo, make_repo, write_files
+from conftest import CHAIN, Repo, built_template, copy_of, write_files
 
 from accelgit.store import write_manifest
 
@@ -16,20 +16,13 @@ ALL = ("integrity", "identity", "currency", "provenance")
 
 @pytest.fixture(scope="module")
 def _built_chain(tmp_path_factory) -> Repo:
-    r = make_repo(tmp_path_factory.mktemp("built"))
-    write_files(r, CHAIN)
-    r.commit("chain pipeline")
-    r.build()
-    return r
+    return built_template(tmp_path_factory.mktemp("built"), CHAIN, "chain pipeline")
 
 
 @pytest.fixture
 def built(_built_chain, tmp_path) -> Repo:
     """The CHAIN pipeline, committed and built once per module, copied for each test."""
-    shutil.copytree(_built_chain.path, tmp_path / "repo", symlinks=True)
-    home = tmp_path / "home"
-    home.mkdir()
-    return Repo(tmp_path / "repo", home)
+    return copy_of(_built_chain, tmp_path)
 
 
 def ids_to_dirs(repo) -> dict:
