@@ -1,3 +1,3 @@
-from .entry import entry
+from accelgit.cli.main import entry
 
 entry()

@@ -7,9 +7,10 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ConfigError
+from accelgit.core.errors import ConfigError
 
 DEFAULT_SCRIPTS = ("build.py", "build_*.py", "methods/build_*.py")
+
 HOOK_POLICIES = {
     "pre_commit": ("warn", "block", "off"),
     "post_merge": ("warn", "build", "off"),

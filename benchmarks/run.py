@@ -95,10 +95,14 @@ def main(urd):
     urd.build("reader")
 '''
 
+# What an installed hook script runs (hooks/hook.sh), without the shell around it.
+HOOK_SCRIPT = "import sys\nfrom accelgit.cli.main import main\nsys.exit(main(['hook', 'run'] + sys.argv[1:]))"
+
 # Measures WorktreeView.blob() in a fresh process: seconds and bytes read.
 HASH_PROBE = r'''
 import json, sys, time
-from accelgit.gitrepo import find_repo, WorktreeView
+from accelgit.git.repo import find_repo
+from accelgit.git.views import WorktreeView
 
 def rchar():
     with open("/proc/self/io") as f:
@@ -184,7 +188,9 @@ def git(args: list[str], cwd: str, env: dict) -> None:
 
 
 def has_module(name: str) -> bool:
-    return os.path.isfile(os.path.join(ROOT, "accelgit", name + ".py"))
+    """Whether this checkout has module (or package) ``name`` of accelgit (a dotted name)."""
+    base = os.path.join(ROOT, "accelgit", *name.split("."))
+    return os.path.isfile(base + ".py") or os.path.isdir(base)
 
 
 def median(xs):
@@ -310,11 +316,10 @@ def bench_pipeline(base: str, shape: str, n: int, repeats: int, build_repeats: i
     # pre-commit hook with a staged edit that would invalidate jobs
     # (CLI: ``accelgit hook run``; installed: what the installed hook script runs)
     hooks, hooks_direct = [], []
-    if has_module("hooks"):
+    if has_module("commands.hooks"):
         set_edit(path, shape, n, 10_000)
         git(["add", "build.py"], path, env)
-        direct = [sys.executable, "-c", "import sys\nfrom accelgit.hook_run import main\nsys.exit(main())",
-                  "pre-commit"] if has_module("hook_run") else None
+        direct = [sys.executable, "-c", HOOK_SCRIPT, "pre-commit"]
         for _ in range(repeats):
             r = run(ag + ["hook", "run", "pre-commit"], path, env, check=False)
             if r.rc not in (0, 1):

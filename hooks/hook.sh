@@ -19,16 +19,16 @@ if [ "${ACCELGIT_SKIP_HOOKS:-}" = 1 ]; then
 fi
 
 # 3. 'accelgit hook run HOOK ARGS...' of the Python environment that installed
-#    this hook (called without the CLI layer, to start faster), else the
+#    this hook (called in that Python, without the console script), else the
 #    accelgit on PATH, else one line and git goes on.  (201: accelgit is not
 #    importable in that environment any more.)
 if [ -x "$python" ]; then
     "$python" -c 'import sys
 try:
-    from accelgit.hook_run import main
+    from accelgit.cli.main import main
 except ImportError:
     sys.exit(201)
-sys.exit(main())' "$hook" "$@"
+sys.exit(main(["hook", "run"] + sys.argv[1:]))' "$hook" "$@"
     status=$?
     if [ "$status" -ne 201 ]; then
         exit "$status"

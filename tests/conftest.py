@@ -95,10 +95,24 @@ class Repo:
     def workdir(self) -> Path:
         return self.path / ".accelgit" / "work"
 
+    def record_path(self, script: str = "build.py") -> Path:
+        """The run record of ``script`` (JSON Lines: accelgit/store/runs.py)."""
+        return self.workdir / ".runs" / (script.replace("/", "__") + ".jsonl")
+
     def job_dirs(self) -> list[str]:
         if not self.workdir.exists():
             return []
         return sorted(p.name for p in self.workdir.iterdir() if not p.name.startswith(".") and p.is_dir())
+
+
+def read_record(path: Path) -> tuple[dict, list[dict]]:
+    """A run record's header and its job lines."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return json.loads(lines[0]), [json.loads(line) for line in lines[1:]]
+
+
+def write_record(path: Path, header: dict, jobs: list[dict]) -> None:
+    path.write_text("".join(json.dumps(x) + "\n" for x in [header, *jobs]), encoding="utf-8")
 
 
 def make_repo(base: Path, name: str = "repo") -> Repo:

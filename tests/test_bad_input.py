@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-
-from conftest import Repo, git_env, make_repo, write_files
+from conftest import git_env, make_repo, write_files
 
 BASE = {
     "methods/a.py": """

@@ -10,9 +10,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from accelgit.identity import git_blob_sha1
 from conftest import CHAIN, make_repo, write_files
+
+from accelgit.core.identity import git_blob_sha1
 
 
 def jobs_by_name(out: dict) -> dict:
@@ -64,10 +64,11 @@ def test_branch_and_commit_do_not_enter_the_identity(chain_repo):
 def ids_in_view(path: Path, staged: bool = False, at: str | None = None) -> dict:
     """Job ids the build scripts would use in one view, computed in-process
     through the same machinery as ``build`` (methods + urd), nothing run."""
+    from accelgit.api.job import Job
+    from accelgit.build.scripts import Session, find_scripts
     from accelgit.config import load_config
-    from accelgit.gitrepo import find_repo, make_view
-    from accelgit.jobref import Job
-    from accelgit.session import Session, find_scripts
+    from accelgit.git.repo import find_repo
+    from accelgit.git.views import make_view
 
     class IdSession(Session):
         mode = "plan"
@@ -444,7 +445,7 @@ def test_job_directory_contents(chain_repo):
     for rel, blob in p["sources"].items():
         assert git_blob_sha1((path / "source" / rel).read_bytes()) == blob
         assert blob == r.git("hash-object", rel).stdout.strip()
-    from accelgit.identity import source_digest
+    from accelgit.core.identity import source_digest
     assert p["source"] == source_digest(p["sources"])
 
     # output/ and the result: a tuple is not JSON-exact, so it is pickled
@@ -596,7 +597,7 @@ def test_symlinked_source_or_data_is_refused(chain_repo, rel, line):
     chain_repo.commit("as a link")          # the same from a commit
     assert chain_repo.run("build").stderr == f"accelgit: {line}\n"
     # the commit view sees the link too
-    from accelgit.errors import AccelgitError
+    from accelgit.core.errors import AccelgitError
     with pytest.raises(AccelgitError, match="is a symbolic link"):
         ids_in_view(chain_repo.path, at="HEAD")
 

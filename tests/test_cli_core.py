@@ -10,9 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import write_files
-
 
 # ------------------------------------------------------------------ init
 
@@ -149,12 +147,53 @@ def test_progress_on_a_terminal_only(chain_repo):
     assert proc.stderr == "" and "\x1b" not in proc.stdout
 
 
-def test_j_option(chain_repo):
+def test_j_option_values(chain_repo):
     for args in (("-j", "1"), ("--jobs", "3"), ("-j1",)):
         assert chain_repo.run("build", *args).returncode == 0
     for bad in ("0", "-2", "x"):
         proc = chain_repo.run("build", "-j", bad)
         assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+
+
+MEET = """
+import os
+import time
+
+options = {"me": "", "other": "", "run": 0}
+
+
+def synthesis(options):
+    # say "I run", then wait for the other job to say so: two jobs that run at
+    # once meet; a job that runs alone gives up after a second and takes its word back
+    here = os.path.join(os.environ["T_DIR"], options.me)
+    open(here, "w").close()
+    deadline = time.monotonic() + (30 if os.environ["T_EXPECT"] == "together" else 1)
+    while time.monotonic() < deadline:
+        if os.path.exists(os.path.join(os.environ["T_DIR"], options.other)):
+            return "together"
+        time.sleep(0.01)
+    os.remove(here)
+    return "alone"
+"""
+
+
+def test_j_caps_the_jobs_that_run_at_once(repo, tmp_path):
+    repo.write("methods/meet.py", MEET)
+    repo.write("build.py", """
+        import os
+
+        def main(urd):
+            run = int(os.environ["T_RUN"])
+            urd.build("meet", me="a", other="b", run=run, name="a")
+            urd.build("meet", me="b", other="a", run=run, name="b")
+    """)
+    repo.commit("two independent jobs")
+    for run, j, expect in ((1, "1", "alone"), (2, "2", "together")):
+        (tmp_path / j).mkdir()
+        env = {"T_DIR": str(tmp_path / j), "T_RUN": str(run), "T_EXPECT": expect}
+        out = json.loads(repo.run("build", "-j", j, "--json", env=env, check=True).stdout)
+        results = [json.loads((repo.path / job["path"] / "result.json").read_text()) for job in out["jobs"]]
+        assert results == [expect, expect], (j, results)
 
 
 # ------------------------------------------------------------------ show

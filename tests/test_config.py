@@ -8,7 +8,7 @@ import os
 import pytest
 
 from accelgit.config import DEFAULT_SCRIPTS, load_config
-from accelgit.errors import ConfigError
+from accelgit.core.errors import ConfigError
 
 
 def cfg_of(tmp_path, text: str, name: str = "accelgit.toml"):

@@ -14,8 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-
-from conftest import CHAIN, Repo, write_files
+from conftest import CHAIN, Repo, read_record, write_record
 
 # A job that says it started (its pid, in the file named by $T_PIDFILE), then
 # sleeps $T_SLEEP seconds.  The environment does not enter a job's identity.
@@ -47,13 +46,21 @@ COUNTED = """
 """
 
 
+def _as_from_a_terminal() -> None:
+    """A process started from a terminal has Ctrl-C's default action: reset it,
+    as the test suite itself may run with SIGINT ignored (nohup, a background
+    job), which its children would inherit (Python then never raises
+    KeyboardInterrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(repo: Repo, *args: str, env: dict | None = None, **kw) -> subprocess.Popen:
     """``accelgit ARGS`` in its own process group (as a terminal runs it)."""
     e = dict(repo.env)
     e.update(env or {})
     return subprocess.Popen([sys.executable, "-m", "accelgit", *args], cwd=repo.path, env=e,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True, **kw)
+                            start_new_session=True, preexec_fn=_as_from_a_terminal, **kw)
 
 
 def wait_for(pred, what: str, timeout: float = 30.0):
@@ -176,7 +183,7 @@ def test_sigkill_in_a_build_script(slow_repo: Repo, tmp_path: Path):
     assert_no_half_job(slow_repo, "slow")
     a_dirs = [d for d in slow_repo.job_dirs() if d.startswith("a-")]
     assert len(a_dirs) == 1 and (slow_repo.workdir / a_dirs[0] / "manifest.json").exists()
-    assert not (slow_repo.workdir / ".runs").exists() or not list((slow_repo.workdir / ".runs").glob("*.json"))
+    assert not (slow_repo.workdir / ".runs").exists() or not list((slow_repo.workdir / ".runs").glob("*.jsonl"))
     gc = slow_repo.json("gc")                   # no run record: gc keeps every job, and says so
     assert gc["counts"]["job"] == 0 and gc["kept"] == 1
     assert any("no run records" in n for n in gc["notes"])
@@ -393,14 +400,12 @@ def test_gc_removes_jobs_no_script_uses(chain_repo: Repo):
 def test_gc_keeps_inputs_of_used_jobs_transitively(chain_repo: Repo):
     repo = chain_repo
     jobs = {j["method"]: j for j in repo.build()["jobs"]}
-    record = repo.workdir / ".runs" / "build.py.json"
-    data = json.loads(record.read_text())
-    data["jobs"] = [j for j in data["jobs"] if j["method"] == "c"]     # only c is named
-    record.write_text(json.dumps(data))
+    record = repo.record_path()
+    header, calls = read_record(record)
+    write_record(record, header, [j for j in calls if j["method"] == "c"])      # only c is named
     gc = repo.json("gc")
     assert _removed(gc, "job") == [] and gc["kept"] == 3
-    data["jobs"] = [{"id": jobs["b"]["id"], "method": "b", "name": "b"}]      # only b: c goes
-    record.write_text(json.dumps(data))
+    write_record(record, header, [{"id": jobs["b"]["id"], "method": "b", "name": "b"}])      # only b: c goes
     gc = repo.json("gc")
     assert _removed(gc, "job") == [os.path.basename(jobs["c"]["path"])] and gc["kept"] == 2
 
@@ -409,17 +414,17 @@ def test_gc_is_conservative(chain_repo: Repo):
     repo = chain_repo
     repo.build()
     runs = repo.workdir / ".runs"
-    record = runs / "build.py.json"
-    saved = record.read_text()
+    record = repo.record_path()
+    header, _ = read_record(record)
     record.unlink()
     gc = repo.json("gc")
     assert gc["removed"] == [] or {i["kind"] for i in gc["removed"]} == {"lock"}
     assert gc["kept"] == 3 and any("no run records" in n for n in gc["notes"])
-    (runs / "other.py.json").write_text("{not json")                    # unreadable: keep everything
+    (runs / "other.py.jsonl").write_text("{not json\n")                 # unreadable: keep everything
     gc = repo.json("gc")
     assert _removed(gc, "job") == [] and any("unreadable run record" in n for n in gc["notes"])
-    (runs / "other.py.json").unlink()
-    record.write_text(json.dumps({**json.loads(saved), "jobs": []}))    # a script that uses nothing
+    (runs / "other.py.jsonl").unlink()
+    write_record(record, header, [])                                    # a script that uses nothing
     fd = _flock(repo.workdir / ".session.lock", shared=True)           # ... while a build runs
     try:
         gc = repo.json("gc")

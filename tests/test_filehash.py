@@ -7,9 +7,9 @@ import os
 
 import pytest
 
-from accelgit.filehash import CHUNK, feed
-from accelgit.statcache import _stream_sha1
-from accelgit.store import EMPTY_SHA256, file_digest
+from accelgit.git.filehash import CHUNK, feed
+from accelgit.git.statcache import _stream_sha1
+from accelgit.store.manifest import file_digest, write_manifest
 
 
 @pytest.mark.parametrize("size", [0, 1, 4095, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK + 5])
@@ -44,5 +44,16 @@ def test_git_blob_sha1_of_a_stream_refuses_a_size_mismatch(tmp_path):
         assert _stream_sha1(f, 5) is None
 
 
-def test_the_empty_digest_is_sha256_of_nothing():
-    assert EMPTY_SHA256 == hashlib.sha256(b"").hexdigest()
+def test_the_manifest_records_empty_files_without_opening_them_and_as_read(tmp_path):
+    """write_manifest takes a shortcut for empty files: its entry must be what
+    reading the file gives (verify compares the two)."""
+    (tmp_path / "output").mkdir()
+    (tmp_path / "output" / "empty").write_bytes(b"")
+    (tmp_path / "output" / "one").write_bytes(b"x")
+    os.chmod(tmp_path / "output" / "empty", 0)          # not readable: the shortcut must not open it
+    try:
+        files = write_manifest(str(tmp_path))["files"]
+    finally:
+        os.chmod(tmp_path / "output" / "empty", 0o644)
+    assert files["output/empty"] == {"sha256": file_digest(str(tmp_path / "output" / "empty"))[0], "size": 0}
+    assert files["output/one"] == {"sha256": hashlib.sha256(b"x").hexdigest(), "size": 1}

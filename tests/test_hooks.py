@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, Repo, make_repo
 
 HOOKS = ("pre-commit", "post-merge", "post-checkout")

@@ -17,9 +17,16 @@ import subprocess
 
 import pytest
 
-from accelgit.identity import (
-    DIRNAME_HEX, IDENTITY_VERSION, canonical_json, decode_value, encode_value, git_blob_sha1, job_dirname,
-    job_id, source_digest,
+from accelgit.core.identity import (
+    DIRNAME_HEX,
+    IDENTITY_VERSION,
+    canonical_json,
+    decode_value,
+    encode_value,
+    git_blob_sha1,
+    job_dirname,
+    job_id,
+    source_digest,
 )
 
 EMPTY_BLOB = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"     # git hash-object /dev/null (well known)

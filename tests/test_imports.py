@@ -6,9 +6,9 @@ import textwrap
 
 import pytest
 
-from accelgit.errors import MethodError
-from accelgit.identity import git_blob_sha1
-from accelgit.imports import ImportResolver, import_refs, parse_source
+from accelgit.core.errors import MethodError
+from accelgit.core.identity import git_blob_sha1
+from accelgit.methods.imports import ImportResolver, import_refs, parse_source
 
 ROOTS = ["methods", ""]      # the method folder first, then the repo root (as on sys.path)
 

@@ -6,11 +6,11 @@ import datetime
 import json
 
 import pytest
+from conftest import write_files
 
-from accelgit.errors import MethodError, UsageError
-from accelgit.methods import Method, coerce_option, coerce_options, parse_declarations
-
-from conftest import CHAIN, write_files
+from accelgit.core.errors import MethodError, UsageError
+from accelgit.methods.declarations import Method, parse_declarations
+from accelgit.methods.options import coerce_option, coerce_options
 
 
 def actions(out: dict) -> dict:

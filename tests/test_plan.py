@@ -12,7 +12,6 @@ import sys
 import textwrap
 
 import pytest
-
 from conftest import CHAIN, Repo, built_template, copy_of
 
 FAN = {
@@ -421,8 +420,10 @@ def test_errors_are_one_line_with_exit_2(built):
 
 
 def test_make_plan_is_cheap_to_import_and_returns_the_document(built):
-    code = ("import sys, accelgit.plan as p; assert 'accelgit.session' not in sys.modules, 'heavy import';"
-            "from accelgit.gitrepo import find_repo, make_view; from accelgit.config import load_config;"
+    code = ("import sys, accelgit.plan.document as p; assert 'accelgit.build.scheduler' not in sys.modules, 'heavy';"
+            "assert 'accelgit.plan.engine' not in sys.modules, 'heavy import';"
+            "from accelgit.git.repo import find_repo; from accelgit.git.views import make_view;"
+            "from accelgit.config import load_config;"
             "r = find_repo('.'); v = make_view(r, True, None); import json;"
             "print(json.dumps(p.make_plan(r, load_config(r.root), v, ['build.py'], cwd='.'))); v.close()")
     proc = subprocess.run([sys.executable, "-c", code], cwd=built.path, env=built.env, capture_output=True,

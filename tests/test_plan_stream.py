@@ -14,8 +14,7 @@ import sys
 import textwrap
 
 import pytest
-
-from conftest import Repo, built_template, copy_of
+from conftest import Repo, built_template, copy_of, read_record
 
 PIPE = {
     "data/words.txt": "alpha beta\n",
@@ -85,9 +84,10 @@ PIPE = {
 ORACLE = r'''
 import json, os, sys
 from accelgit.config import load_config
-from accelgit.gitrepo import find_repo, make_view
-from accelgit.output import table
-from accelgit.plan import make_plan, summary_line
+from accelgit.git.repo import find_repo
+from accelgit.git.views import make_view
+from accelgit.core.table import table
+from accelgit.plan.document import make_plan, summary_line
 r = find_repo(".")
 v = make_view(r, False, None)
 doc = make_plan(r, load_config(r.root), v, None, cwd=".")
@@ -277,19 +277,21 @@ def test_without_records_the_newest_other_job_of_the_call(built, index):
     assert (built.workdir / "index.sqlite").exists() == index
 
 
-def test_record_in_another_layout_or_damaged_and_equivalent_hashes(built):
-    rec = built.workdir / ".runs" / "build.py.json"
-    k1 = rec.read_text()                        # the record of K = 1, one job a line
+def test_record_damaged_or_of_another_format_and_equivalent_hashes(built):
+    rec = built.record_path()
+    k1 = rec.read_text()                        # the record of K = 1
+    header, calls = read_record(rec)
     set_var(built, "build.py", "K", "20")
     built.build()                               # now the newest part0 has k = 20
     set_var(built, "build.py", "K", "5")
     rec.write_text(k1)
     by_record = same_as_whole(built)
     assert jobs_by_name(by_record)["part0"]["reasons"][0]["detail"] == "k: 1 → 5"
-    rec.write_text(json.dumps(json.loads(k1), indent=2))        # valid, not one job a line: the same
-    assert built.run("plan", "--json", check=True).stdout == json.dumps(by_record, indent=1) + "\n"
-    rec.write_text(k1[:-10])                                     # damaged: no record, the newest job
+    rec.write_text(k1[:-10])                    # damaged: no record, the newest job
     assert jobs_by_name(built.json("plan"))["part0"]["reasons"][0]["detail"] == "k: 20 → 5"
+    rec.write_text(json.dumps({**header, "format": 1, "jobs": calls}))      # another format: not read
+    assert jobs_by_name(built.json("plan"))["part0"]["reasons"][0]["detail"] == "k: 20 → 5"
+    rec.write_text(k1)
     set_var(built, "build.py", "K", "1")
     old = jobs_by_name(built.json("plan"))["src"]["id"]
     cosmetic_edit_with_equivalent_hashes(built, old)
@@ -297,26 +299,29 @@ def test_record_in_another_layout_or_damaged_and_equivalent_hashes(built):
     assert doc["summary"]["build"] == 0 and jobs_by_name(doc)["src"]["id"] == old
 
 
-def test_record_layouts_read_alike(tmp_path):
-    from accelgit.lastrun import _read_record
+def test_a_record_is_read_as_it_was_written(tmp_path):
+    from accelgit.plan.lastrun import _read_record
+    from accelgit.store import runs
     jobs = [{"id": f"{i:064x}", "method": "m" if i % 2 else "n", "name": "x"} for i in range(7)]
     want = {("n", "x"): [f"{i:064x}" for i in (0, 2, 4, 6)], ("m", "x"): [f"{i:064x}" for i in (1, 3, 5)]}
-    lines = tmp_path / "lines.json"
-    lines.write_text(json.dumps({"script": "b.py"})[:-1] + ', "jobs": [\n' + ",\n".join(map(json.dumps, jobs)) + "\n]}\n")
-    whole = tmp_path / "whole.json"
-    whole.write_text(json.dumps({"jobs": jobs, "script": "b.py"}, indent=3))
-    empty = tmp_path / "empty.json"
-    empty.write_text('{"script": "b.py", "jobs": [\n\n]}\n')
-    assert _read_record(str(lines)) == want and _read_record(str(whole)) == want
-    assert _read_record(str(empty)) == {}
-    for bad in (lines.read_text()[:-4], lines.read_text() + "x", '{"jobs": [{"id": 1}]}', "[]"):
-        (tmp_path / "bad.json").write_text(bad)
-        assert _read_record(str(tmp_path / "bad.json")) is None, bad
-    assert _read_record(str(tmp_path / "missing.json")) is None
+    path = runs.write(str(tmp_path), "sub/b.py", {"commit": None}, iter(jobs))
+    assert path == str(tmp_path / ".runs" / "sub__b.py.jsonl")
+    header, got = runs.read(path)
+    assert header["script"] == "sub/b.py" and list(got) == jobs
+    assert _read_record(path) == want
+    empty = runs.write(str(tmp_path), "e.py", {}, [])
+    assert _read_record(empty) == {}
+    text = open(path).read()
+    bad = tmp_path / "bad.jsonl"
+    for damaged in (text[:-4], text + "x", text.replace('"method": "m", ', "", 1), '{"format": 1}\n', "[]\n", ""):
+        bad.write_text(damaged)
+        assert _read_record(str(bad)) is None, damaged
+    assert _read_record(str(tmp_path / "missing.jsonl")) is None
+    assert runs.read_all(str(tmp_path)) == ({"e.py.jsonl": [], "sub__b.py.jsonl": [j["id"] for j in jobs]}, [])
 
 
 def test_known_ids_is_the_dirname_map(tmp_path):
-    from accelgit.index import KnownIds
+    from accelgit.store.index import KnownIds
     a, b = "ab" * 32, "cd" * 32
     k = KnownIds([(f"m-{a[:12]}", a), ("renamed", b), (f"m-{b[:12]}", "not-an-id"), (f"m-{'zz' * 6}", "zz" * 32)])
     assert k.get(f"m-{a[:12]}", a) == a

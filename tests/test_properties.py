@@ -21,13 +21,13 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from conftest import Repo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accelgit.errors import IntegrityError
-from accelgit.identity import canonical_json, decode_value, encode_value, job_id
-from accelgit.jobref import Job
-from conftest import Repo
+from accelgit.api.job import Job
+from accelgit.core.errors import IntegrityError
+from accelgit.core.identity import canonical_json, decode_value, encode_value, job_id
 
 # ------------------------------------------------------------------ pickles and integrity
 

@@ -11,9 +11,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
-from accelgit.cosmetic import is_cosmetic
 from conftest import CHAIN, make_repo, write_files
+
+from accelgit.methods.cosmetic import is_cosmetic
 
 BUILD = textwrap.dedent(CHAIN["build.py"])
 HELPER3 = "def double(x):\n    return x * 3\n"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+from conftest import read_record
+
 
 def test_job_folders_hold_no_bytecode_cache(chain_repo):
     # a user's environment writes bytecode: the job process must not, into its source copies
@@ -19,13 +21,10 @@ def test_job_folders_hold_no_bytecode_cache(chain_repo):
 
 def test_run_record_lists_jobs_in_call_order(chain_repo):
     out = chain_repo.build()
-    record = chain_repo.workdir / ".runs" / "build.py.json"
-    text = record.read_text()
-    data = json.loads(text)
-    assert [j["id"] for j in data["jobs"]] == [j["id"] for j in out["jobs"]]
-    assert [j["method"] for j in data["jobs"]] == ["a", "b", "c"]
-    assert data["script"] == "build.py" and data["view"] == "worktree"
-    assert len(text.splitlines()) == 2 + len(data["jobs"])       # one job a line
+    header, calls = read_record(chain_repo.record_path())
+    assert [j["id"] for j in calls] == [j["id"] for j in out["jobs"]]
+    assert [j["method"] for j in calls] == ["a", "b", "c"]
+    assert header["script"] == "build.py" and header["view"] == "worktree" and header["format"] == 2
 
 
 def test_json_output_is_exactly_the_indented_document(chain_repo):

@@ -9,9 +9,10 @@ import time
 
 import pytest
 
-from accelgit import statcache
-from accelgit.gitrepo import WorktreeView, find_repo
-from accelgit.identity import git_blob_sha1
+from accelgit.core.identity import git_blob_sha1
+from accelgit.git import statcache
+from accelgit.git.repo import find_repo
+from accelgit.git.views import WorktreeView
 
 OLD = time.time() - 3600          # older than the racy window
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import CHAIN, Repo, built_template, copy_of, write_files
 
-from accelgit.store import write_manifest
+from accelgit.store.manifest import write_manifest
 
 ALL = ("integrity", "identity", "currency", "provenance")
 

@@ -1,0 +1,295 @@
+"""Builds one job: lock, check again, build in a temp folder, manifest last,
+one rename into place.  A failed or killed build never becomes a job."""
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import shutil
+import threading
+import time
+import uuid
+
+from accelgit import __version__
+from accelgit.api.spec import JobSpec
+from accelgit.build.faults import pause
+from accelgit.core.errors import AccelgitError
+from accelgit.core.identity import git_blob_sha1
+from accelgit.core.jsontext import member_lines
+from accelgit.store.layout import ERROR_FILE, FAILED, JOB_JSON, LOG, OUTPUT, SOURCE
+from accelgit.store.locks import job_lock_fd, job_unlock
+from accelgit.store.manifest import write_manifest
+
+
+class JobFailed(AccelgitError):
+    """A job's method raised or its process died."""
+    exit_code = 1
+
+    def __init__(self, spec: JobSpec, detail: str, log: str | None):
+        self.spec, self.detail, self.log = spec, detail, log
+        where = f"; log: {log}" if log else ""
+        super().__init__(f"job {spec.dirname} ({spec.method.path}) failed: {detail}{where}")
+
+
+class BuildContext:
+    """What every job build of one command shares."""
+
+    def __init__(self, repo, config, store, view, launcher, live=None):
+        self.repo, self.config, self.store, self.view = repo, config, store, view
+        self.launcher = launcher
+        self.live = live                 # callable(dirname, text) to show job output, or None
+        self._git: dict | None = None
+        self._head_view = None
+        self._git_lock = threading.Lock()
+        self._sources: dict[str, tuple[bytes, str]] = {}    # blob -> (bytes, sha256)
+
+    def source(self, rel: str, blob: str) -> tuple[bytes, str]:
+        """The bytes of source ``rel`` at blob ``blob`` (checked; read once a build:
+        a chain of 1000 jobs of one method copies one file 1000 times) and their sha256."""
+        hit = self._sources.get(blob)
+        if hit is None:
+            data = self.view.read(rel)
+            if git_blob_sha1(data) != blob:
+                raise AccelgitError(f"{rel} changed while the build was running; run the build again")
+            hit = self._sources[blob] = (data, hashlib.sha256(data).hexdigest())
+        return hit
+
+    def git_meta(self, paths: list[str]) -> dict:
+        from accelgit.git.repo import commit_metadata
+        from accelgit.git.views import CommitView
+        with self._git_lock:            # jobs are prepared in two threads
+            if self._git is None:
+                git = commit_metadata(self.repo)
+                if git["commit"]:
+                    self._head_view = CommitView(self.repo, git["commit"])
+                self._git = git
+        meta = dict(self._git)
+        if self._head_view is None:
+            dirty = sorted(paths)
+        else:
+            dirty = sorted(p for p in paths if self.view.blob(p) != self._head_view.blob(p))
+        meta["dirty"] = bool(dirty)
+        meta["dirty_paths"] = dirty
+        return meta
+
+
+def _params(spec: JobSpec, ctx: BuildContext) -> dict:
+    m = spec.method
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat()
+    return {
+        "format": 1, "id": spec.id, "method": m.name, "name": spec.name, "caption": spec.caption,
+        "options": spec.options, "jobs": spec.jobs, "files": spec.files, "source": m.digest,
+        "sources": m.sources, "method_path": m.path, "method_folder": m.folder,
+        "build_script": spec.script,
+        "git": ctx.git_meta(list(m.sources) + list(spec.files)),
+        "built_at": now, **_machine(), "accelgit": __version__, "slices": ctx.config.slices,
+    }
+
+
+def load_build_modules() -> None:
+    """Import what building a job needs (the job process's runner, the host
+    lookups) in the calling thread, which must be the main one: worker threads
+    must not import, as the build script's thread changes ``sys.path`` meanwhile
+    and the import system can then miss a module.  Cheap once done; reusing
+    jobs never needs it."""
+    from accelgit.build import runner  # noqa: F401
+    _machine()
+
+
+_MACHINE: dict = {}
+
+
+def _machine() -> dict:
+    """host, user and python of job.json: the same for every job of a process,
+    so looked up once (getuser reads the password database)."""
+    if not _MACHINE:
+        import platform
+        import socket
+        _MACHINE.update(host=socket.gethostname(), user=_user(), python=platform.python_version())
+    return _MACHINE
+
+
+def _user() -> str | None:
+    import getpass
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name is not an error
+        return None
+
+
+def _input_paths(inputs: dict) -> dict:
+    return {k: None if v is None else [j.path for j in v] if isinstance(v, list) else v.path
+            for k, v in inputs.items()}
+
+
+class Prepared:
+    """A job's temp folder, made before its inputs are done (so that in a chain
+    the next job is ready the moment its input is), with the job's lock held;
+    or, when a racer built the job meanwhile, that job (``reused``)."""
+
+    __slots__ = ("spec", "tmp", "params", "run", "lock", "seconds", "reused", "written")
+
+    def __init__(self, spec, tmp=None, params=None, lock=None, seconds=0.0, reused=None):
+        self.spec, self.tmp, self.params, self.lock = spec, tmp, params, lock
+        self.seconds, self.reused = seconds, reused
+        self.run: dict | None = None     # what the job process needs besides job.json
+        self.written: dict = {}          # rel -> (sha256, size) of what preparing wrote
+
+    def discard(self) -> None:
+        """Never run (an input failed, Ctrl-C): no folder, no lock left."""
+        if self.tmp is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            self.tmp = None
+        self._unlock()
+
+    def _unlock(self) -> None:
+        if self.lock is not None:
+            job_unlock(self.lock)
+            self.lock = None
+
+
+def prepare_job(spec: JobSpec, ctx: BuildContext) -> Prepared:
+    """Lock the job, check again that nobody built it, and write its temp
+    folder: job.json, verified source copies."""
+    wd = spec.workdir
+    dirname = spec.dirname
+    os.makedirs(wd.path, exist_ok=True)
+    t0 = time.time()
+    lock = job_lock_fd(wd.path, dirname)
+    prep = Prepared(spec, lock=lock)
+    try:
+        if not spec.force:
+            hit = ctx.store.find(spec.method.name, [spec.id] + spec.equivalent_ids, first=wd)
+            if hit:
+                prep._unlock()
+                prep.reused = hit[0]
+                return prep
+        prep.tmp = tmp = wd.new_tmp(dirname)
+        prep.params = params = _params(spec, ctx)
+        made = {tmp}
+        written = prep.written
+        for rel, blob in spec.method.sources.items():
+            data, sha = ctx.source(rel, blob)
+            parts = [SOURCE] + rel.split("/")
+            folder = tmp
+            for part in parts[:-1]:           # a fresh folder: mkdir, no checks
+                folder = os.path.join(folder, part)
+                if folder not in made:
+                    os.mkdir(folder)
+                    made.add(folder)
+            with open(os.path.join(folder, parts[-1]), "wb") as f:
+                f.write(data)
+            written["source/" + rel] = (sha, len(data))
+        for d in (OUTPUT, LOG):
+            os.mkdir(os.path.join(tmp, d))
+        text = member_lines(params).encode("utf-8")
+        with open(os.path.join(tmp, JOB_JSON), "wb") as f:
+            f.write(text)
+        written[JOB_JSON] = (hashlib.sha256(text).hexdigest(), len(text))
+        prep.run = {"inputs": _input_paths(spec.inputs), "root": ctx.repo.root, "slices": ctx.config.slices}
+    except BaseException:
+        prep.discard()
+        raise
+    prep.seconds = time.time() - t0
+    return prep
+
+
+def run_prepared(prep: Prepared, ctx: BuildContext) -> tuple[str, str, float]:
+    """Run a prepared job; manifest last, one rename into place.
+    ``(path, "built"|"reused", seconds)``."""
+    if prep.reused is not None:
+        return prep.reused, "reused", 0.0
+    spec, tmp = prep.spec, prep.tmp
+    wd = spec.workdir
+    dirname = spec.dirname
+    final = os.path.join(wd.path, dirname)
+    t0 = time.time()
+    try:
+        tick = _tailer(tmp, dirname, ctx.live) if ctx.live else None
+        code = ctx.launcher.run(tmp, tick, prep.run)
+        if tick:
+            tick()
+        if code != 0:
+            raise _failure(spec, tmp, wd, code)
+        try:
+            write_manifest(tmp, in_place=True, written=prep.written)      # no job until the rename below
+            pause("ACCELGIT_TEST_PAUSE_BEFORE_RENAME")
+            trash = None
+            if os.path.exists(final):
+                # forced rebuild, or a folder without a manifest (never reused): move it aside
+                trash = os.path.join(wd.path, ".tmp", f"{dirname}.old.{uuid.uuid4().hex[:8]}")
+                os.rename(final, trash)
+            os.rename(tmp, final)
+        except OSError as e:      # disk full, permissions: no job, and say where
+            raise JobFailed(spec, f"could not store the job: {e}", None) from None
+        prep.tmp = None
+        if trash:
+            shutil.rmtree(trash, ignore_errors=True)
+        wd.added(prep.params, dirname)
+    finally:
+        prep.discard()            # the temp folder if it was not renamed (moved to .failed: gone), the lock
+    return final, "built", prep.seconds + time.time() - t0
+
+
+def _failure(spec: JobSpec, tmp: str, wd, code: int) -> JobFailed:
+    """Keep the failed build's folder under .failed for its logs (gc removes it)."""
+    err = {}
+    try:
+        with open(os.path.join(tmp, ERROR_FILE), encoding="utf-8") as f:
+            err = json.load(f)
+    except (OSError, ValueError):
+        pass
+    dest = os.path.join(wd.path, FAILED, f"{spec.dirname}.{time.strftime('%Y%m%d-%H%M%S')}.{uuid.uuid4().hex[:4]}")
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    os.rename(tmp, dest)
+    log = os.path.join(dest, err.get("log", "log/"))
+    if code < 0 or (code and not err):
+        detail = f"the job process died (exit {code})"
+    else:
+        detail = err.get("error", f"exit {code}")
+    failure = JobFailed(spec, detail, log)
+    # the method ran from tmp/source/..., which is now dest/source/...: point there
+    failure.traceback = _log_text(dest, err.get("log")).replace(tmp + os.sep, dest + os.sep)
+    return failure
+
+
+def _log_text(jobdir: str, rel: str | None) -> str:
+    if not rel:
+        return ""
+    p = os.path.join(jobdir, rel)
+    paths = [os.path.join(p, n) for n in sorted(os.listdir(p))] if os.path.isdir(p) else [p]
+    out = []
+    for q in paths:
+        try:
+            with open(q, encoding="utf-8", errors="replace") as f:
+                text = f.read()
+        except OSError:
+            continue
+        if "Traceback" in text or "accelgit:" in text:
+            out.append(text[-4000:])
+    return "".join(out)
+
+
+def _tailer(tmp: str, dirname: str, show):
+    """A callable that shows new log output of a running job."""
+    offsets: dict[str, int] = {}
+    logdir = os.path.join(tmp, LOG)
+
+    def tick():
+        try:
+            names = sorted(os.listdir(logdir))
+        except FileNotFoundError:
+            return
+        for n in names:
+            p = os.path.join(logdir, n)
+            try:
+                with open(p, "rb") as f:
+                    f.seek(offsets.get(n, 0))
+                    data = f.read()
+            except OSError:
+                continue
+            if data:
+                offsets[n] = offsets.get(n, 0) + len(data)
+                show(dirname, data.decode("utf-8", "replace"))
+    return tick

@@ -1,0 +1,308 @@
+"""``accelgit build``'s session: each ``urd.build`` call's job is reused when
+it exists, else scheduled: built in parallel (``-j``) with the jobs it does
+not depend on, after its inputs, by the fork server (launcher.py); jobs
+waiting for their inputs are prepared ahead.  At the end each script's run
+is recorded (store/runs.py)."""
+from __future__ import annotations
+
+import collections
+import os
+import sys
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from accelgit.api.job import Job, flat_inputs
+from accelgit.api.spec import JobSpec
+from accelgit.api.urd import Urd
+from accelgit.build.faults import pause
+from accelgit.build.prepare import BuildContext, JobFailed, load_build_modules, prepare_job, run_prepared
+from accelgit.build.scripts import Session, find_scripts
+from accelgit.core.errors import AccelgitError, BuildFailed
+from accelgit.store import runs
+
+
+class BuildSession(Session):
+    """Reuses what exists, builds what is missing with ``jobs_n`` in parallel."""
+
+    def __init__(self, repo, config, view, *, jobs_n: int | None = None, progress=None, live=None):
+        super().__init__(repo, config, view)
+        from accelgit.build.launcher import Launcher
+        self.launcher = Launcher()
+        self.ctx = BuildContext(repo, config, self.store, view, self.launcher, live=live)
+        workers = max(1, jobs_n or os.cpu_count() or 1)
+        self.pool = ThreadPoolExecutor(max_workers=workers)
+        self.progress = progress
+        self._futures: dict[str, Future] = {}
+        self._jobs: dict[str, Job] = {}
+        self.failures: list[JobFailed] = []
+        # Jobs waiting for their inputs are prepared ahead (temp folder, job.json,
+        # source copies) by one thread, at most ``workers`` at a time: in a chain the
+        # next job's folder is ready when its input is done.
+        self._prep_pool = ThreadPoolExecutor(max_workers=1)
+        self._to_prep: collections.deque = collections.deque()
+        self._prep_slots = workers
+        self._preps: dict[str, Future] = {}
+        self._started: set[str] = set()     # jobs whose build began: never prepared ahead again
+        self._tls = threading.local()
+        self._stopping = False
+
+    def submit(self, spec: JobSpec) -> Job:
+        with self._lock:
+            known = self._jobs.get(spec.id)
+        if known is not None:
+            return known
+        if not spec.force:
+            hit = self.store.find(spec.method.name, [spec.id] + spec.equivalent_ids, first=spec.workdir)
+            if hit:
+                job = Job(hit[0], id=hit[1], method=spec.method.name, name=spec.name)
+                self._record(spec, job, "reused", 0.0)
+                if self.progress:
+                    self.progress.event("reused", spec.dirname)
+                return job
+            broken = self.store.incomplete(spec.method.name, spec.id)
+            if broken:
+                print(f"accelgit: {broken} has no manifest.json, so it is not a complete job; "
+                      f"building it again", file=sys.stderr)
+        load_build_modules()          # here, in the script's thread: never in the pool's
+        self.launcher.start()         # boots while this job is prepared (git metadata and all)
+        fut: Future = Future()
+        path = spec.workdir.job_path(spec.method.name, spec.id)
+        job = Job(path, id=spec.id, method=spec.method.name, name=spec.name,
+                  waiter=lambda: self._wait(fut))
+        rec = self._record(spec, job, "pending", None)
+        with self._lock:
+            self._futures[spec.id] = fut
+            self._jobs[spec.id] = job
+            deps = [self._futures[j.id] for j in flat_inputs(spec.inputs) if j.id in self._futures]
+        remaining = [len(deps)]
+        lock = threading.Lock()
+
+        def start():
+            bad = [d for d in deps if d.exception() is not None]
+            if bad:
+                self._drop_prep(spec.id)
+                fut.set_exception(InputFailed(spec, bad[0].exception()))
+                rec["action"] = "failed"
+                return
+            follow = getattr(self._tls, "follow", None)
+            if follow is not None and not follow:
+                follow.append((spec, fut, rec))      # built next by the worker whose job it waited for
+                return
+            try:
+                self.pool.submit(self._build, spec, fut, rec)
+            except RuntimeError as e:        # the pool was shut down (Ctrl-C): not built
+                self._drop_prep(spec.id)
+                fut.set_exception(InputFailed(spec, e))
+                rec["action"] = "failed"
+
+        if deps:
+            with self._lock:
+                self._to_prep.append(spec)
+            self._feed_prep()
+
+        def one_done(_):
+            with lock:
+                remaining[0] -= 1
+                ready = remaining[0] == 0
+            if ready:
+                start()
+
+        if not deps:
+            start()
+        for d in deps:
+            d.add_done_callback(one_done)
+        return job
+
+    def _record(self, spec: JobSpec, job: Job, action: str, seconds) -> dict:
+        rec = {"id": job.id, "method": spec.method.name, "name": spec.name, "action": action,
+               "path": job.path, "seconds": seconds}
+        with self._lock:
+            self._jobs.setdefault(spec.id, job)
+            self.records.append(rec)
+        return rec
+
+    def _feed_prep(self) -> None:
+        """Hand waiting jobs to the preparing thread while it has free slots."""
+        with self._lock:
+            while self._prep_slots > 0 and self._to_prep:
+                spec = self._to_prep.popleft()
+                if spec.id in self._preps or spec.id in self._started:
+                    continue            # being prepared, or its build began (and prepares it itself)
+                self._prep_slots -= 1
+                try:
+                    self._preps[spec.id] = self._prep_pool.submit(prepare_job, spec, self.ctx)
+                except RuntimeError:        # shut down (Ctrl-C)
+                    self._prep_slots += 1
+                    return
+
+    def _take_prep(self, spec: JobSpec):
+        """The job's prepared folder, or None to prepare it now (never prepared,
+        or preparing failed: then it fails again, reported like any build error)."""
+        return self._claim_prep(spec.id)
+
+    def _drop_prep(self, jid: str) -> None:
+        """The job will not be built (input failed, Ctrl-C): its prepared folder and lock go."""
+        prep = self._claim_prep(jid)
+        if prep is not None:
+            prep.discard()
+
+    def _claim_prep(self, jid: str):
+        """Take the job from the preparing thread: from here on it leaves the job
+        alone (two preparations of one job would wait for each other's lock
+        forever).  Its Prepared, if one was made, else None."""
+        with self._lock:
+            self._started.add(jid)
+            pf = self._preps.pop(jid, None)
+        if pf is None:
+            return None
+        prep = None
+        if not pf.cancel():
+            try:
+                prep = pf.result()
+            except BaseException:  # noqa: BLE001 - nothing was kept; a build prepares it again
+                prep = None
+        with self._lock:
+            self._prep_slots += 1
+        self._feed_prep()
+        return prep
+
+    def _build(self, spec: JobSpec, fut: Future, rec: dict) -> None:
+        """Build the job; then, if finishing it made a job ready, build that one too in this
+        worker (one job per finished job: a chain runs in one thread, without hand-overs)."""
+        while True:
+            self._tls.follow = []
+            try:
+                self._build_one(spec, fut, rec)
+            finally:
+                follow, self._tls.follow = self._tls.follow, None
+            if not follow:
+                return
+            spec, fut, rec = follow[0]
+            if self._stopping:               # Ctrl-C: what the pool would have cancelled
+                self._drop_prep(spec.id)
+                fut.set_exception(InputFailed(spec, RuntimeError("interrupted")))
+                rec["action"] = "failed"
+                return
+
+    def _build_one(self, spec: JobSpec, fut: Future, rec: dict) -> None:
+        if self.progress:
+            self.progress.event("start", spec.dirname)
+        try:
+            prep = self._take_prep(spec)
+            if prep is None:
+                pause("ACCELGIT_TEST_PAUSE_INLINE_PREPARE")
+                prep = prepare_job(spec, self.ctx)
+            path, action, secs = run_prepared(prep, self.ctx)
+        except BaseException as e:  # noqa: BLE001 - handed to whoever waits for the job
+            rec["action"] = "failed"
+            if isinstance(e, AccelgitError) and not isinstance(e, JobFailed):
+                e = JobFailed(spec, str(e), None)
+            elif not isinstance(e, JobFailed):
+                what = "could not write the job" if isinstance(e, OSError) else f"internal error: {type(e).__name__}"
+                e = JobFailed(spec, f"{what}: {e}", None)
+            with self._lock:
+                self.failures.append(e)
+            if self.progress:
+                self.progress.event("failed", spec.dirname)
+            fut.set_exception(e)
+            return
+        rec.update(action=action, path=path, seconds=round(secs, 4))
+        if self.progress:
+            self.progress.event(action, spec.dirname)
+        fut.set_result(path)
+
+    def _wait(self, fut: Future) -> None:
+        fut.result()
+
+    def finish(self) -> None:
+        """Wait for every scheduled job; raise BuildFailed if any failed."""
+        for fut in list(self._futures.values()):
+            try:
+                fut.result()
+            except KeyboardInterrupt:
+                raise
+            except BaseException:  # noqa: BLE001 - collected below
+                pass
+        self.pool.shutdown(wait=True)
+        self._close_prep()
+        self.store.flush_index()
+        self.launcher.close()
+        if self.progress:
+            self.progress.done()
+        errors = list(self.failures)
+        if errors:
+            skipped = sum(1 for r in self.records if r["action"] == "failed") - len(errors)
+            notes = [f"{len(errors) - 1} more failed"] if len(errors) > 1 else []
+            if skipped > 0:
+                notes.append(f"{skipped} not built because an input failed")
+            raise BuildFailed(str(errors[0]) + (f" ({'; '.join(notes)})" if notes else ""), errors)
+
+    def abort(self) -> None:
+        """Ctrl-C: kill running jobs and drop the queue.  A killed job never becomes a
+        job: its folder is kept under .failed/ for its logs until `accelgit gc`."""
+        self._stopping = True
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.launcher.kill_all()
+        self._close_prep()
+        self.store.flush_index()
+        self.launcher.close()
+
+    def _close_prep(self) -> None:
+        """No prepared folder or lock outlives the build."""
+        with self._lock:
+            self._to_prep.clear()
+            jids = list(self._preps)
+        for jid in jids:
+            self._drop_prep(jid)
+        self._prep_pool.shutdown(wait=True)
+
+    def record_run(self, script: str, urd: Urd) -> None:
+        """Remember this script's jobs, in call order: ``plan`` compares with it."""
+        runs.write(self.store.target.path, script,
+                   {"commit": self.repo.head(), "view": self.view.label, "finished_at": time.time()},
+                   ({"id": j.id, "method": j.method, "name": j.name} for j in urd.joblist))
+
+
+class InputFailed(AccelgitError):
+    exit_code = 1
+
+    def __init__(self, spec: JobSpec, cause: BaseException):
+        super().__init__(f"job {spec.dirname} was not built: an input job failed ({cause})")
+
+
+def run_build(repo, config, scripts: list[str] | None, *, jobs_n=None, progress=None, live=None,
+              cwd: str | None = None) -> BuildSession:
+    from accelgit.git.views import WorktreeView
+    view = WorktreeView(repo)
+    session = BuildSession(repo, config, view, jobs_n=jobs_n, progress=progress, live=live)
+    from accelgit.store.locks import session_lock
+    hold = session_lock(session.store.target.path)    # gc removes no job while a build runs
+    try:
+        try:
+            paths = find_scripts(view, config, scripts, cwd)
+            done = []
+            for script in paths:
+                urd = session.run_script(script)
+                done.append((script, urd))
+            session.finish()
+        except KeyboardInterrupt:
+            session.abort()
+            raise
+        except BaseException:
+            try:
+                session.finish()
+            except BuildFailed:
+                pass
+            except KeyboardInterrupt:
+                session.abort()
+                raise
+            raise
+        finally:
+            view.close()
+        for script, urd in done:
+            session.record_run(script, urd)
+    finally:
+        if hold is not None:
+            os.close(hold)
+    return session

@@ -1,0 +1,118 @@
+"""Build scripts: finding them (the names given, else the configured globs),
+and running ``main(urd)`` for a session, which decides what ``urd.build``
+does with each job (``build``: scheduler.py; ``plan``: plan/engine.py)."""
+from __future__ import annotations
+
+import fnmatch
+import os
+import sys
+import threading
+import traceback
+
+from accelgit.api.job import Job
+from accelgit.api.spec import JobSpec
+from accelgit.api.urd import Urd
+from accelgit.core.errors import AccelgitError, ScriptError, UsageError
+from accelgit.methods.registry import Methods
+from accelgit.store.workdir import Store
+
+
+def find_scripts(view, config, args: list[str] | None, cwd: str | None = None) -> list[str]:
+    """Repo paths of the build scripts to run: those named, else the configured globs."""
+    repo = view.repo
+    if args:
+        out = []
+        for a in args:
+            rel = repo.relpath(os.path.join(cwd or os.getcwd(), a))
+            if not view.exists(rel):
+                raise UsageError(f"build script '{a}' does not exist ({view.label})")
+            out.append(rel)
+        return out
+    if view.kind == "worktree":
+        import glob
+        candidates = None
+    else:
+        candidates = view.paths()
+    out = []
+    for pattern in config.scripts:
+        if candidates is None:
+            hits = sorted(os.path.relpath(p, repo.root).replace(os.sep, "/")
+                          for p in glob.glob(os.path.join(repo.root, pattern)) if os.path.isfile(p))
+        else:
+            depth = pattern.count("/")
+            hits = sorted(p for p in candidates if p.count("/") == depth and fnmatch.fnmatchcase(p, pattern))
+        out.extend(h for h in hits if h not in out)
+    if not out:
+        raise UsageError(f"no build script found ({view.label}): looked for {', '.join(config.scripts)}")
+    return out
+
+
+class Session:
+    """Shared by build and plan: the view, the methods, the store."""
+
+    mode = "build"
+
+    def __init__(self, repo, config, view):
+        self.repo, self.config, self.view = repo, config, view
+        self.store = Store(config)
+        self.methods = Methods(view, config.methods)
+        self.records: list[dict] = []      # one per distinct job, in first-use order
+        self._lock = threading.Lock()
+
+    def script_filename(self, script: str) -> str:
+        if self.view.kind == "worktree":
+            return os.path.join(self.repo.root, *script.split("/"))
+        return f"{self.view.label[:12]}:{script}"
+
+    def run_script(self, script: str) -> Urd:
+        try:
+            code = self.view.read(script)
+        except OSError as e:
+            raise ScriptError(f"{script}: cannot be read: {e.strerror or e}") from None
+        filename = self.script_filename(script)
+        try:
+            compiled = compile(code, filename, "exec", dont_inherit=True)
+        except SyntaxError as e:
+            raise ScriptError(f"{script}:{e.lineno}: syntax error: {e.msg}") from None
+        ns = {"__name__": "accelgit_build_script", "__file__": filename}
+        urd = Urd(self, script)
+        script_dir = os.path.dirname(filename)
+        added = self.view.kind == "worktree" and script_dir not in sys.path
+        if added:
+            sys.path.insert(0, script_dir)
+        try:
+            try:
+                exec(compiled, ns)
+            except AccelgitError:
+                raise
+            except Exception as e:  # noqa: BLE001
+                raise _script_error(script, filename, e) from None
+            main = ns.get("main")
+            if not callable(main):
+                raise ScriptError(f"{script}: a build script needs a 'def main(urd):' function, and this one has none")
+            try:
+                main(urd)
+            except (AccelgitError, KeyboardInterrupt):
+                raise
+            except Exception as e:  # noqa: BLE001
+                if self.mode == "plan" and type(e).__name__ == "PlanStopped":
+                    raise
+                raise _script_error(script, filename, e) from None
+        finally:
+            if added:
+                sys.path.remove(script_dir)
+        return urd
+
+    def submit(self, spec: JobSpec) -> Job:
+        raise NotImplementedError
+
+
+def _script_error(script: str, filename: str, e: BaseException) -> ScriptError:
+    line = None
+    for fs in traceback.extract_tb(e.__traceback__):
+        if fs.filename == filename:
+            line = fs.lineno
+    loc = f"{script}:{line}" if line else script
+    if os.environ.get("ACCELGIT_DEBUG") == "1":
+        traceback.print_exception(type(e), e, e.__traceback__)
+    return ScriptError(f"{loc}: {type(e).__name__}: {e}")

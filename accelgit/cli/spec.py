@@ -1,0 +1,198 @@
+"""Every command and option of ``accelgit``, declared once.
+
+Three things are made from this table and nothing else: the Typer app
+(``app.py``: parsing, help, shell completion), the fast parser (``fast.py``:
+the simple command lines of ``build``, ``plan`` and ``hook run``, which run
+on every edit and every commit, parsed without importing Typer), and the
+help text.  ``main.dispatch`` runs a command's ``target``.
+
+Only the standard library: the fast path imports this module.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Opt:
+    flags: tuple[str, ...]          # ("-j", "--jobs")
+    dest: str                       # the keyword the command function gets
+    kind: str                       # "flag" | "str" | "int" (>= 1) | "strs" (repeatable)
+    metavar: str = ""
+    help: str = ""
+    default: object = None
+    required: bool = False
+
+    @property
+    def spelling(self) -> str:
+        return ", ".join(self.flags) + (f" {self.metavar}" if self.metavar else "")
+
+
+@dataclass(frozen=True)
+class Arg:
+    dest: str
+    metavar: str
+    help: str
+    many: bool = False              # zero or more
+    required: bool = False
+    rest: bool = False              # everything after it is passed on as is (hook run's git arguments)
+
+
+@dataclass(frozen=True)
+class Cmd:
+    name: str                       # "build", "hooks install", "hook run"
+    summary: str
+    params: tuple
+    target: str                     # "module:function": called as function(repo, config, as_json=, cwd=, **options)
+    fast: bool = False              # simple command lines are parsed by fast.py
+    repo: bool = True               # False: the function gets directory= instead of repo and config
+
+    @property
+    def words(self) -> list[str]:
+        return self.name.split()
+
+
+DIRECTORY = Opt(("-C",), "directory", "str", "DIR", "run as if started in DIR (as git -C)")
+JSON = Opt(("--json",), "as_json", "flag", help="machine-readable JSON on stdout")
+COMMON = (DIRECTORY, JSON)
+
+SCRIPTS = Arg("scripts", "SCRIPT", "build scripts (default: the configured globs)", many=True)
+HOOK_NAMES = Opt(("--hook",), "hook", "strs", "NAME",
+                 "pre-commit, post-merge or post-checkout (repeatable; default: all three)")
+
+COMMANDS: tuple[Cmd, ...] = (
+    Cmd("init", "write accelgit.toml, methods/, an example build.py and a .gitignore entry", (),
+        "accelgit.commands.init:init_command"),
+    Cmd("build", "run build scripts: build what is missing, reuse the rest", (
+        SCRIPTS,
+        Opt(("-j", "--jobs"), "jobs", "int", "N", "jobs in parallel (default: the number of cores)"),
+    ), "accelgit.commands.build:build_command", fast=True),
+    Cmd("plan", "dry run: every job the scripts would use, reuse or build, and why", (
+        SCRIPTS,
+        Opt(("--staged",), "staged", "flag", help="plan the index: exactly what a commit would hold"),
+        Opt(("--at",), "at", "str", "REV", "plan any commit, branch or tag, without a checkout"),
+        Opt(("--exit-code",), "exit_code", "flag", help="exit 1 when anything would be built"),
+    ), "accelgit.commands.plan:plan_command", fast=True),
+    Cmd("verify", "check stored jobs: integrity, identity, currency, provenance, reproducibility", (
+        Arg("jobs", "JOB", "jobs: id, unique prefix, directory name or path", many=True),
+        Opt(("--all",), "all_jobs", "flag", help="every job in every workdir"),
+        Opt(("--script",), "scripts", "strs", "SCRIPT", "the jobs a build script uses (repeatable)"),
+        Opt(("--at",), "at", "str", "REV", "check currency against this commit"),
+        Opt(("--rerun",), "rerun", "flag", help="rebuild each job in a scratch folder and compare"),
+        Opt(("--strict",), "strict", "flag", help="jobs built from uncommitted content fail"),
+    ), "accelgit.commands.verify.command:verify_command"),
+    Cmd("report", "code-review report of which jobs a change invalidates, and why", (
+        Opt(("--base",), "base", "str", "REV", "the revision the change starts from", required=True),
+        Opt(("--head",), "head", "str", "REV", "the changed revision (default: HEAD)"),
+        Opt(("--staged",), "staged", "flag", help="compare with the index instead of a commit"),
+        Opt(("--format",), "fmt", "str", "FORMAT", "markdown, json or html (default: markdown)", "markdown"),
+        Opt(("-o", "--output"), "output", "str", "FILE", "write here instead of stdout"),
+    ), "accelgit.commands.report.command:report_command"),
+    Cmd("show", "show one job: parameters, inputs, sources, git metadata, result, files", (
+        Arg("job", "JOB", "job id, unique prefix, directory name or path", required=True),
+    ), "accelgit.commands.inspect:show_command"),
+    Cmd("log", "list built jobs, newest first", (
+        Opt(("--method",), "method", "str", "NAME", "only jobs of this method"),
+        Opt(("-n", "--limit"), "limit", "int", "N", "at most this many (default: 50)", 50),
+    ), "accelgit.commands.inspect:log_command"),
+    Cmd("which", "which job made FILE", (
+        Arg("file", "FILE", "a file inside a job directory", required=True),
+    ), "accelgit.commands.inspect:which_command"),
+    Cmd("gc", "remove failed builds, leftover temp folders, and jobs no build script uses", (
+        Opt(("-n", "--dry-run"), "dry_run", "flag", help="only say what would be removed"),
+    ), "accelgit.commands.gc:gc_command"),
+    Cmd("hooks install", "install accelgit's git hooks (a hook you already have is kept and still runs)",
+        (HOOK_NAMES,), "accelgit.commands.hooks.command:install_command"),
+    Cmd("hooks uninstall", "remove accelgit's git hooks and put back any hook they replaced",
+        (HOOK_NAMES,), "accelgit.commands.hooks.command:uninstall_command"),
+    Cmd("hooks status", "which accelgit hooks are installed, where, and their policies", (),
+        "accelgit.commands.hooks.command:status_command"),
+    Cmd("hook run", "run one hook now (what the installed hook scripts call)", (
+        Arg("name", "NAME", "pre-commit, post-merge or post-checkout", required=True),
+        Arg("args", "ARG", "the hook's arguments from git", many=True, rest=True),
+    ), "accelgit.commands.hooks.run:hook_run_command", fast=True, repo=False),
+)
+
+GROUPS = {"hooks": "install, remove or inspect accelgit's git hooks", "hook": "what an installed git hook calls"}
+SUMMARY = "Build jobs the Accelerator's way, tied to git: build, plan, verify, report."
+
+
+def find(words: list[str]) -> Cmd | None:
+    """The command named by the first one or two of ``words``."""
+    for cmd in COMMANDS:
+        if words[:len(cmd.words)] == cmd.words:
+            return cmd
+    return None
+
+
+def options(cmd: Cmd) -> tuple[Opt, ...]:
+    return tuple(p for p in cmd.params if isinstance(p, Opt)) + COMMON
+
+
+def arguments(cmd: Cmd) -> tuple[Arg, ...]:
+    return tuple(p for p in cmd.params if isinstance(p, Arg))
+
+
+def defaults(cmd: Cmd) -> dict:
+    """The keyword arguments of a command line that gives nothing."""
+    out = {}
+    for p in cmd.params + COMMON:
+        if isinstance(p, Arg):
+            out[p.dest] = [] if p.many else None
+        else:
+            out[p.dest] = False if p.kind == "flag" else [] if p.kind == "strs" else p.default
+    return out
+
+
+# ------------------------------------------------------------------ help text, git's way
+
+def usage(cmd: Cmd) -> str:
+    parts = [f"usage: accelgit {cmd.name}"]
+    for o in options(cmd):
+        if o.required:
+            parts.append(f"{o.flags[0]} {o.metavar}")
+        else:
+            parts.append(f"[{o.flags[0]}{' ' + o.metavar if o.metavar else ''}]")
+    for a in arguments(cmd):
+        text = a.metavar + ("..." if a.many else "")
+        parts.append(text if a.required else f"[{text}]")
+    return " ".join(parts)
+
+
+def _rows(rows: list[tuple[str, str]]) -> list[str]:
+    width = min(max((len(a) for a, _ in rows), default=0), 24)
+    out = []
+    for a, b in rows:
+        out.append(f"    {a:<{width}}  {b}" if len(a) <= width else f"    {a}\n    {'':<{width}}  {b}")
+    return out
+
+
+def command_help(cmd: Cmd) -> str:
+    lines = [usage(cmd), "", cmd.summary[0].upper() + cmd.summary[1:] + ".", ""]
+    rows = [(a.metavar + ("..." if a.many else ""), a.help) for a in arguments(cmd)]
+    rows += [(o.spelling, o.help) for o in options(cmd)] + [("-h, --help", "show this help")]
+    return "\n".join(lines + _rows(rows)) + "\n"
+
+
+def group_help(group: str) -> str:
+    cmds = [c for c in COMMANDS if c.words[0] == group and len(c.words) == 2]
+    lines = [f"usage: accelgit {group} ({'|'.join(c.words[1] for c in cmds)}) [OPTIONS]", "",
+             GROUPS[group][0].upper() + GROUPS[group][1:] + ".", ""]
+    lines += _rows([(c.words[1], c.summary) for c in cmds])
+    return "\n".join(lines) + f"\n\nSee 'accelgit {group} COMMAND --help' for one command.\n"
+
+
+def main_help() -> str:
+    lines = ["usage: accelgit [--version] [-C DIR] [--json] COMMAND [ARGS]", "", SUMMARY, "", "commands:"]
+    seen, rows = set(), []
+    for c in COMMANDS:
+        if len(c.words) == 1:
+            rows.append((c.name, c.summary))
+        elif c.words[0] not in seen:
+            seen.add(c.words[0])
+            rows.append((c.words[0], GROUPS[c.words[0]] + f" ({', '.join(x.words[1] for x in COMMANDS if x.words[0] == c.words[0])})"))
+    lines += _rows(rows)
+    lines += ["", "options (before or after the command):"]
+    lines += _rows([(DIRECTORY.spelling, DIRECTORY.help), (JSON.spelling, JSON.help),
+                    ("--version", "print accelgit's version"), ("-h, --help", "show this help")])
+    return "\n".join(lines) + "\n\nSee 'accelgit COMMAND --help' for one command.\n"

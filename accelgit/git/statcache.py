@@ -1,0 +1,118 @@
+"""A persistent stat cache for the files accelgit hashes from disk.
+
+Git's own stat cache (the index, read through ``git diff-files``) already
+spares accelgit from reading clean tracked files.  Untracked files (data files
+above all) and tracked files whose stat data no longer matches the index are
+hashed from disk; this cache remembers ``path -> (size, mtime_ns, ino,
+ctime_ns, checked_ns, blob)`` so an unchanged file is not read again by the
+next command.
+
+An entry is used only when the file's stat data matches it exactly, and its
+mtime is more than ``RACY_NS`` older than the moment the file was checked
+(git's "racy clean" rule): a write in the same timestamp tick as the hashing
+could otherwise keep size and mtime and go unseen.  Such a file is simply
+hashed again; once it is older, its entry becomes usable.
+
+The cache lives in the work tree's git dir (``<git dir>/accelgit-statcache.json``,
+per linked worktree, never committed), is written atomically, merged with
+what another process wrote meanwhile, and is only a cache: deleting it, or a
+damaged file, costs one more read.  ``ACCELGIT_STATCACHE=0`` turns it off.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+import threading
+import time
+
+from accelgit.git.filehash import feed
+
+FILENAME = "accelgit-statcache.json"
+
+VERSION = 1
+
+RACY_NS = 2_000_000_000          # 2 s: coarse file system clocks included
+
+
+def enabled() -> bool:
+    return os.environ.get("ACCELGIT_STATCACHE", "1") != "0"
+
+
+class StatCache:
+    def __init__(self, git_dir: str):
+        self.path = os.path.join(git_dir, FILENAME)
+        self._entries: dict[str, list] | None = None
+        self._new: dict[str, list] = {}
+        self._lock = threading.Lock()
+
+    # -- storage
+    def _read(self) -> dict[str, list]:
+        try:
+            with open(self.path, encoding="utf-8") as f:
+                data = json.load(f)
+            if data.get("version") == VERSION and isinstance(data.get("files"), dict):
+                return data["files"]
+        except (OSError, ValueError, AttributeError):
+            pass
+        return {}
+
+    def save(self) -> None:
+        """Write new entries (merged with the file as it is now), atomically."""
+        with self._lock:
+            if not self._new:
+                return
+            files = self._read()
+            files.update(self._new)
+            tmp = f"{self.path}.{os.getpid()}.tmp"
+            try:
+                with open(tmp, "w", encoding="utf-8") as f:
+                    json.dump({"version": VERSION, "files": files}, f, separators=(",", ":"))
+                os.replace(tmp, self.path)
+            except OSError:          # a read-only repository: work without the cache
+                try:
+                    os.remove(tmp)
+                except OSError:
+                    pass
+            self._new.clear()
+
+    # -- lookup
+    def blob(self, rel: str, abspath: str, fallback) -> str | None:
+        """The git blob sha1 of ``abspath`` (repo path ``rel``): from the cache
+        when its stat data allows, else read and hashed.  Anything but a regular
+        file (a link, a folder, nothing), and a file that changes while it is
+        read, is left to ``fallback(abspath)``."""
+        try:
+            st = os.lstat(abspath)
+        except (OSError, ValueError):
+            return fallback(abspath)
+        if not stat.S_ISREG(st.st_mode):
+            return fallback(abspath)
+        with self._lock:
+            if self._entries is None:
+                self._entries = self._read()
+            e = self._new.get(rel) or self._entries.get(rel)
+        if (isinstance(e, list) and len(e) == 6 and e[0] == st.st_size and e[1] == st.st_mtime_ns
+                and e[2] == st.st_ino and e[3] == st.st_ctime_ns and st.st_mtime_ns < e[4] - RACY_NS):
+            return e[5]
+        try:
+            f = open(abspath, "rb", buffering=0)
+        except (FileNotFoundError, NotADirectoryError):
+            return fallback(abspath)
+        with f:
+            checked = time.time_ns()
+            st = os.fstat(f.fileno())       # the stat of exactly what is read
+            sha = _stream_sha1(f, st.st_size) if stat.S_ISREG(st.st_mode) else None
+        if sha is None:                     # replaced, or changed while it was read
+            return fallback(abspath)
+        with self._lock:
+            self._new[rel] = [st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns, checked, sha]
+        return sha
+
+
+def _stream_sha1(f, size: int) -> str | None:
+    """git's blob sha1 of ``size`` bytes read from ``f`` in chunks (never the
+    whole file in memory); None if the file did not hold exactly ``size`` bytes."""
+    h = hashlib.sha1(b"blob %d\0" % size)
+    return h.hexdigest() if feed(f, h, size) == size else None

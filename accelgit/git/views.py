@@ -1,0 +1,206 @@
+"""Three views of the repository's content, without checking anything out,
+each giving ``path -> blob sha1`` and the bytes:
+
+* ``WorktreeView``: the index's blob for every tracked file that git's stat
+  cache says is unchanged (``git diff-files``), so such files are never read;
+  modified and untracked files are hashed from disk (statcache.py remembers);
+* ``IndexView``: exactly what a commit would hold (``git ls-files -s``);
+* ``CommitView``: any commit, branch or tag (``git ls-tree -r``).
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+from accelgit.core.identity import git_blob_sha1
+from accelgit.git.repo import CatFile, Repo, clean_git_env, git
+
+
+def _parse_entries(raw: bytes, sha_field: int, mode_field: int = 0) -> dict[str, tuple[str, str]]:
+    """``{path: (mode, sha)}`` from ls-files -s / ls-tree -r output (-z)."""
+    entries: dict[str, tuple[str, str]] = {}
+    for rec in raw.split(b"\0"):
+        if not rec:
+            continue
+        meta, _, path = rec.partition(b"\t")
+        fields = meta.split()
+        mode = fields[mode_field].decode()
+        if mode == "160000":       # submodule: not a blob
+            continue
+        entries[path.decode("utf-8", "surrogateescape")] = (mode, fields[sha_field].decode())
+    return entries
+
+
+class View:
+    """Content of the repo as one of the three views.  Paths are repo-relative."""
+
+    kind = "?"
+
+    def __init__(self, repo: Repo):
+        self.repo = repo
+        self._cat: CatFile | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def label(self) -> str:
+        return self.kind
+
+    def blob(self, path: str) -> str | None:
+        raise NotImplementedError
+
+    def exists(self, path: str) -> bool:
+        return self.blob(path) is not None
+
+    def is_link(self, path: str) -> bool:
+        """A symbolic link: git (and so the identity) hashes its target *path*, not the content."""
+        e = getattr(self, "entries", {}).get(path)
+        return e is not None and e[0] == "120000"
+
+    def read(self, path: str) -> bytes:
+        raise NotImplementedError
+
+    def paths(self) -> list[str]:
+        raise NotImplementedError
+
+    def _cat_read(self, sha: str) -> bytes:
+        with self._lock:
+            if self._cat is None:
+                self._cat = CatFile(self.repo)
+        return self._cat.read(sha)
+
+    def close(self) -> None:
+        if self._cat is not None:
+            self._cat.close()
+            self._cat = None
+
+
+class _TreeView(View):
+    """A view backed by a listing of git entries (index or commit)."""
+
+    def __init__(self, repo: Repo, entries: dict[str, tuple[str, str]]):
+        super().__init__(repo)
+        self.entries = entries
+
+    def blob(self, path: str) -> str | None:
+        e = self.entries.get(path)
+        return e[1] if e else None
+
+    def read(self, path: str) -> bytes:
+        e = self.entries.get(path)
+        if e is None:
+            raise FileNotFoundError(path)
+        return self._cat_read(e[1])
+
+    def paths(self) -> list[str]:
+        return list(self.entries)
+
+
+class IndexView(_TreeView):
+    kind = "index"
+
+    def __init__(self, repo: Repo, index_file: str | None = None):
+        env = dict(repo.env or clean_git_env())
+        if index_file:
+            env["GIT_INDEX_FILE"] = index_file
+        raw = git(["ls-files", "-s", "-z"], repo.root, env=env).stdout
+        super().__init__(repo, _parse_entries(raw, sha_field=1))
+
+
+class CommitView(_TreeView):
+    kind = "commit"
+
+    def __init__(self, repo: Repo, rev: str):
+        self.commit = repo.rev_parse(rev)
+        raw = repo.git(["ls-tree", "-r", "-z", "--full-tree", self.commit]).stdout
+        super().__init__(repo, _parse_entries(raw, sha_field=2))
+
+    @property
+    def label(self) -> str:
+        return self.commit
+
+
+def hash_file(abspath: str) -> str | None:
+    """Blob sha1 of a file on disk as git would store it (links: their target)."""
+    try:
+        if os.path.islink(abspath):
+            return git_blob_sha1(os.readlink(abspath).encode("utf-8", "surrogateescape"))
+        with open(abspath, "rb") as f:
+            return git_blob_sha1(f.read())
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+
+
+class WorktreeView(View):
+    kind = "worktree"
+
+    def __init__(self, repo: Repo):
+        super().__init__(repo)
+        raw = repo.git(["ls-files", "-s", "-z"]).stdout
+        self.index = _parse_entries(raw, sha_field=1)
+        # Tracked files whose stat data differs from the index (modified, deleted,
+        # or merely touched): these, and untracked files, are hashed from disk.
+        changed = repo.git(["diff-files", "--name-only", "-z"]).stdout
+        self.changed = {p.decode("utf-8", "surrogateescape") for p in changed.split(b"\0") if p}
+        self._hashed: dict[str, str | None] = {}
+        self._stat_cache = None      # statcache.StatCache, made on the first file hashed from disk
+
+    def _abs(self, path: str) -> str:
+        return os.path.join(self.repo.root, *path.split("/"))
+
+    def blob(self, path: str) -> str | None:
+        e = self.index.get(path)
+        if e is not None and path not in self.changed:
+            return e[1]
+        try:
+            return self._hashed[path]
+        except KeyError:
+            sha = self._hashed[path] = self._hash_disk(path)
+            return sha
+
+    def _hash_disk(self, path: str) -> str | None:
+        """Untracked or modified: hashed from disk, unless the persistent stat
+        cache (statcache.py) knows the file unchanged since it last read it."""
+        from accelgit.git import statcache
+        if not statcache.enabled():
+            return hash_file(self._abs(path))
+        with self._lock:
+            if self._stat_cache is None:
+                self._stat_cache = statcache.StatCache(self.repo.git_dir)
+        return self._stat_cache.blob(path, self._abs(path), hash_file)
+
+    def close(self) -> None:
+        if self._stat_cache is not None:
+            self._stat_cache.save()
+        super().close()
+
+    def exists(self, path: str) -> bool:
+        if path in self.index and path not in self.changed:
+            return True
+        return os.path.isfile(self._abs(path))
+
+    def is_link(self, path: str) -> bool:
+        return os.path.islink(self._abs(path))
+
+    def read(self, path: str) -> bytes:
+        with open(self._abs(path), "rb") as f:
+            data = f.read()
+        e = self.index.get(path)
+        if e is not None and path not in self.changed and git_blob_sha1(data) != e[1]:
+            # unchanged for git, yet other bytes on disk: checkout filters (eol=crlf,
+            # autocrlf, LFS) rewrote it; the blob is the content the identity hashed
+            return self._cat_read(e[1])
+        return data
+
+    def paths(self) -> list[str]:
+        return list(self.index)
+
+
+def make_view(repo: Repo, staged: bool = False, at: str | None = None) -> View:
+    if staged and at:
+        from accelgit.core.errors import UsageError
+        raise UsageError("--staged and --at cannot be used together")
+    if at:
+        return CommitView(repo, at)
+    if staged:
+        return IndexView(repo)
+    return WorktreeView(repo)

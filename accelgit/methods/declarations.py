@@ -1,0 +1,145 @@
+"""A method's declarations (SPEC §3): ``options``, ``jobs``, ``files``,
+``depend_extra``, ``equivalent_hashes``, ``description``, read from the AST
+as literals, so a method is never imported to plan or to compute an id, and
+the same code works for the work tree, the index and any commit."""
+from __future__ import annotations
+
+import ast
+import datetime
+import posixpath
+from dataclasses import dataclass, field
+from typing import Any
+
+from accelgit.core.errors import MethodError
+from accelgit.core.identity import encode_value
+from accelgit.methods.imports import parse_source
+
+DECLARED = ("description", "options", "jobs", "files", "depend_extra", "equivalent_hashes")
+
+FUNCTIONS = ("prepare", "analysis", "synthesis")
+
+
+@dataclass
+class Method:
+    name: str
+    path: str                       # repo path of the method file
+    folder: str                     # its method folder
+    description: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
+    jobs: dict[str, bool] = field(default_factory=dict)     # input name -> is a list
+    files: tuple[str, ...] = ()
+    depend_extra: tuple[str, ...] = ()
+    equivalent_hashes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    functions: tuple[str, ...] = ()
+    sources: dict[str, str] = field(default_factory=dict)   # path -> blob sha1
+    digest: str = ""
+    equivalent: tuple[str, ...] = ()                         # older digests that stand for this one
+
+# ---------------------------------------------------------------- literals
+
+
+_DATE_CALLS = {"date": datetime.date, "datetime": datetime.datetime}
+
+
+def literal(node: ast.AST, where: str) -> Any:
+    """Evaluate a declaration: Python literals plus date/datetime(...) calls."""
+    if isinstance(node, ast.Call):
+        fn = node.func
+        name = fn.attr if isinstance(fn, ast.Attribute) and isinstance(fn.value, ast.Name) and fn.value.id == "datetime" \
+            else fn.id if isinstance(fn, ast.Name) else None
+        if name in _DATE_CALLS and not node.keywords:
+            args = [literal(a, where) for a in node.args]
+            try:
+                return _DATE_CALLS[name](*args)
+            except (TypeError, ValueError) as e:
+                raise MethodError(f"{where}: bad {name}(...): {e}") from None
+    elif isinstance(node, ast.Dict):
+        if any(k is None for k in node.keys):
+            raise MethodError(f"{where}: '**' is not allowed in a declaration")
+        return {literal(k, where): literal(v, where) for k, v in zip(node.keys, node.values)}
+    elif isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        items = [literal(e, where) for e in node.elts]
+        return tuple(items) if isinstance(node, ast.Tuple) else items
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError):
+        raise MethodError(f"{where}: must be a literal value (strings, numbers, lists, dicts, dates), "
+                          f"found {type(node).__name__}") from None
+
+
+def _names(value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = (value,)
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise MethodError(f"{where}: must be a tuple of strings")
+    return tuple(value)
+
+
+def repo_path(p: str, where: str, what: str) -> str:
+    norm = posixpath.normpath(p.replace("\\", "/"))
+    if posixpath.isabs(norm) or norm == ".." or norm.startswith("../") or norm in ("", "."):
+        raise MethodError(f"{where}: {what} '{p}' is outside the repository")
+    return norm
+
+
+def parse_declarations(m: Method, data: bytes) -> ast.Module:
+    """Fill ``m`` from the method file's source; return its AST."""
+    tree = parse_source(data, m.path)
+    funcs = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in FUNCTIONS:
+            funcs.append(node.name)
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) and node.value else []
+        for t in targets:
+            if isinstance(t, ast.Name) and t.id in DECLARED:
+                where = f"{m.path}:{node.lineno}: {t.id}"
+                value = literal(node.value, where)
+                _apply(m, t.id, value, where)
+    m.functions = tuple(funcs)
+    if not funcs:
+        raise MethodError(f"{m.path}: method '{m.name}' defines none of prepare(), analysis(), synthesis()")
+    return tree
+
+
+def _apply(m: Method, key: str, value: Any, where: str) -> None:
+    if key == "description":
+        if not isinstance(value, str):
+            raise MethodError(f"{where}: must be a string")
+        m.description = value
+    elif key == "options":
+        if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+            raise MethodError(f"{where}: must be a dict of option name -> default value")
+        for k, v in value.items():
+            try:
+                encode_value(v, f"option '{k}'")
+            except (TypeError, ValueError) as e:
+                raise MethodError(f"{where}: {e}") from None
+        m.options = dict(value)
+    elif key == "jobs":
+        m.jobs = {}
+        for j in _names(value, where):
+            is_list = j.startswith("[") and j.endswith("]")
+            name = j[1:-1] if is_list else j
+            if not name.isidentifier():
+                raise MethodError(f"{where}: '{j}' is not a valid input job name")
+            m.jobs[name] = is_list
+    elif key == "files":
+        m.files = tuple(repo_path(p, where, "data file") for p in _names(value, where))
+    elif key == "depend_extra":
+        m.depend_extra = tuple(p.replace("\\", "/") for p in _names(value, where))
+    elif key == "equivalent_hashes":
+        if not isinstance(value, dict):
+            raise MethodError(f"{where}: must be a dict {{verifier: (old digests...)}}")
+        m.equivalent_hashes = {str(k): _names(v, where) for k, v in value.items()}
+
+
+def cut_equivalent_hashes(data: bytes, tree: ast.Module) -> bytes | None:
+    """The method source with its top-level ``equivalent_hashes = ...``
+    statement removed (whole lines, first to last), or None if it has none."""
+    for node in tree.body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == "equivalent_hashes" for t in targets):
+                lines = data.splitlines(keepends=True)
+                return b"".join(lines[:node.lineno - 1] + lines[node.end_lineno:])
+    return None

@@ -1,0 +1,99 @@
+"""The methods of one view: finding a method by name (``NAME.py`` or
+``a_NAME.py`` in a method folder), reading its declarations once, and
+collecting the sources that make up its identity (SPEC §1, §5): the method
+file, its ``depend_extra`` files and the repo-local modules it imports."""
+from __future__ import annotations
+
+import posixpath
+
+from accelgit.core.errors import MethodError
+from accelgit.core.identity import git_blob_sha1, source_digest
+from accelgit.methods.declarations import (
+    Method,
+    cut_equivalent_hashes,
+    parse_declarations,
+    repo_path,
+)
+from accelgit.methods.imports import ImportResolver
+
+# ---------------------------------------------------------------- registry
+
+
+class Methods:
+    """The methods of one view: found, parsed and hashed once each."""
+
+    def __init__(self, view, folders: list[str]):
+        self.view = view
+        self.folders = [posixpath.normpath(f.replace("\\", "/")).strip("/") or "." for f in folders]
+        self._cache: dict[str, Method] = {}
+        self.resolver = ImportResolver(view.exists, self._read_source, view.blob)
+
+    def _read_source(self, p: str) -> bytes:
+        if self.view.is_link(p):
+            raise MethodError(f"source file '{p}' is a symbolic link; git hashes the link, not "
+                              f"its content, so sources must be regular files")
+        return self.view.read(p)
+
+    def locate(self, name: str) -> tuple[str, str]:
+        if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
+            raise MethodError(f"'{name}' is not a valid method name")
+        hits = []
+        for folder in self.folders:
+            for fname in (f"{name}.py", f"a_{name}.py"):
+                p = fname if folder == "." else f"{folder}/{fname}"
+                if self.view.exists(p):
+                    hits.append((p, folder))
+        if not hits:
+            raise MethodError(f"unknown method '{name}': no {name}.py or a_{name}.py in "
+                              f"{', '.join(f + '/' for f in self.folders)} ({self.view.label})")
+        if len(hits) > 1:
+            raise MethodError(f"method '{name}' is ambiguous: {' and '.join(p for p, _ in hits)} both define it")
+        return hits[0]
+
+    def get(self, name: str) -> Method:
+        m = self._cache.get(name)
+        if m is None:
+            m = self._cache[name] = self._load(name)
+        return m
+
+    def _load(self, name: str) -> Method:
+        path, folder = self.locate(name)
+        m = Method(name=name, path=path, folder=folder)
+        data = self._read_source(path)
+        tree = parse_declarations(m, data)
+        overlap = set(m.options) & set(m.jobs)
+        if overlap:
+            raise MethodError(f"{path}: '{sorted(overlap)[0]}' is declared both as an option and as an input job")
+        roots = [folder, ""] if folder != "." else [""]
+        paths = set(self.resolver.closure(path, [r if r != "." else "" for r in roots]))
+        for extra in m.depend_extra:
+            paths.add(self._depend_extra(m, extra))
+        sources = {}
+        for p in sorted(paths):
+            blob = self.view.blob(p)
+            if blob is None:
+                raise MethodError(f"{path}: source file '{p}' does not exist ({self.view.label})")
+            if self.view.is_link(p):
+                raise MethodError(f"{path}: source file '{p}' is a symbolic link; git hashes the link, not "
+                                  f"its content, so sources must be regular files")
+            sources[p] = blob
+        m.sources = sources
+        m.digest = source_digest(sources)
+        if m.equivalent_hashes:
+            cut = cut_equivalent_hashes(data, tree)
+            verifier = source_digest({**sources, path: git_blob_sha1(cut)})
+            keys = list(m.equivalent_hashes)
+            if keys != [verifier]:
+                raise MethodError(f"{path}: equivalent_hashes verifier is wrong; it should be '{verifier}'")
+            m.equivalent = tuple(d for d in m.equivalent_hashes[verifier] if d != m.digest)
+        return m
+
+    def _depend_extra(self, m: Method, extra: str) -> str:
+        where = f"{m.path}: depend_extra"
+        rel = repo_path(extra, where, "file")
+        if self.view.exists(rel):
+            return rel
+        local = repo_path(posixpath.join(m.folder, extra), where, "file")   # the Accelerator's spelling
+        if self.view.exists(local):
+            return local
+        raise MethodError(f"{where}: '{extra}' does not exist ({self.view.label})")

@@ -1,0 +1,51 @@
+"""Reading a job folder's job.json, and whether the folder is a job (SPEC §6:
+a folder without manifest.json is not).  Nothing here unpickles or imports:
+a job is known by its folder and its job.json."""
+from __future__ import annotations
+
+import json
+import os
+
+from accelgit.store.layout import JOB_JSON, MANIFEST
+
+
+def is_complete(jobdir: str) -> bool:
+    """Whether ``jobdir`` holds a manifest, which is written last: a job."""
+    return os.path.isfile(os.path.join(jobdir, MANIFEST))
+
+
+def read_params(jobdir: str) -> tuple[dict | None, str | None]:
+    """job.json as a dict, or None and why not."""
+    try:
+        with open(os.path.join(jobdir, JOB_JSON), encoding="utf-8") as f:
+            params = json.load(f)
+    except FileNotFoundError:
+        return None, "job.json is missing"
+    except (OSError, ValueError) as e:
+        return None, f"job.json cannot be read: {e}"
+    if not isinstance(params, dict):
+        return None, "job.json is not a JSON object"
+    return params, None
+
+
+def read_complete_job(jobdir: str) -> dict | None:
+    """job.json of a complete job folder (one with a manifest and a job id), else None."""
+    if not is_complete(jobdir):
+        return None
+    params, _ = read_params(jobdir)
+    return params if params is not None and isinstance(params.get("id"), str) else None
+
+
+def scan_jobs(workdir: str):
+    """``(dirname, job.json dict)`` for every complete job folder in ``workdir``.
+    Temp, failed and damaged folders (names starting with a dot) are skipped."""
+    try:
+        names = sorted(os.listdir(workdir))
+    except FileNotFoundError:
+        return
+    for name in names:
+        if name.startswith("."):
+            continue
+        params = read_complete_job(os.path.join(workdir, name))
+        if params is not None:
+            yield name, params

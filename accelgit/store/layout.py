@@ -1,0 +1,64 @@
+"""Every file and folder name in a workdir and in a job folder (SPEC §6).
+
+No other module spells one of these names; they ask here.  A workdir holds:
+
+* ``<method>-<first 12 hex of id>/``: a job folder (``job_name``);
+* ``.tmp/``: jobs being built, and folders on their way out;
+* ``.failed/``: failed builds, kept for their logs until ``accelgit gc``;
+* ``.locks/``: one lock file per job folder name;
+* ``.runs/``: one run record per build script (JSON Lines, runs.py);
+* ``.session.lock``: held (shared) by every running build;
+* ``index.sqlite``: the index, a cache of the job folders (index.py).
+
+Pure: names and paths only, no I/O.
+"""
+from __future__ import annotations
+
+import os
+import re
+
+from accelgit.core.identity import job_dirname
+
+# -- in a job folder
+JOB_JSON = "job.json"
+MANIFEST = "manifest.json"
+RESULT_JSON = "result.json"
+RESULT_PICKLE = "result.pickle"
+RESULT_FILES = (RESULT_JSON, RESULT_PICKLE)
+PROFILE = "profile.json"
+SOURCE = "source"
+OUTPUT = "output"
+LOG = "log"
+RUN_FILE = ".run.json"          # what the job process needs besides job.json (exec'd jobs only)
+ERROR_FILE = ".error.json"      # a failed job's phase, error and log
+
+# -- in a workdir
+TMP, LOCKS, FAILED, RUNS = ".tmp", ".locks", ".failed", ".runs"
+SESSION_LOCK = ".session.lock"
+INDEX = "index.sqlite"
+DAMAGED_INDEX = INDEX + ".damaged"
+
+_JOB_NAME = re.compile(r"^\w+-[0-9a-f]{12}$")      # method names may be any identifier
+
+
+def is_job_name(name: str) -> bool:
+    """Whether ``name`` has the shape of a job folder's name."""
+    return bool(_JOB_NAME.match(name))
+
+
+def job_path(workdir: str, method: str, jid: str) -> str:
+    return os.path.join(workdir, job_dirname(method, jid))
+
+
+def lock_path(workdir: str, dirname: str) -> str:
+    return os.path.join(workdir, LOCKS, dirname + ".lock")
+
+
+def run_record_path(workdir: str, script: str) -> str:
+    """The run record of build script ``script`` (a repo path)."""
+    return os.path.join(workdir, RUNS, script.replace("/", "__") + ".jsonl")
+
+
+def source_path(jobdir: str, rel: str) -> str:
+    """The copy of source file ``rel`` (a repo path) in a job folder."""
+    return os.path.join(jobdir, SOURCE, *rel.split("/"))

@@ -1,0 +1,118 @@
+"""A job's manifest (SPEC §6): the sha256 and size of every file of the job
+folder, written last (a folder without it is not a job), and the checked
+read of a job's file against it: nothing from a workdir (a pickle above
+all) is used without that check."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+from accelgit.core.errors import IntegrityError
+from accelgit.core.jsontext import member_lines
+from accelgit.git.filehash import feed
+from accelgit.store.layout import MANIFEST
+
+
+def file_sha256(path: str) -> str:
+    return file_digest(path)[0]
+
+
+def file_digest(path: str) -> tuple[str, int]:
+    """sha256 (hex) and size of the file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb", buffering=0) as f:
+        size = feed(f, h, os.fstat(f.fileno()).st_size)
+    return h.hexdigest(), size
+
+
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+
+
+def walk_files(root: str) -> list[str]:
+    """Every file below ``root`` as a relative path with ``/``, sorted.  Like
+    ``os.walk``: a symbolic link to a folder is neither listed nor followed."""
+    out: list = []
+    _scan(root, "", out, False)
+    out.sort()
+    return out
+
+
+def _scan(folder: str, prefix: str, out: list, entries: bool) -> None:
+    """Append ``rel`` (``entries``: ``(rel, DirEntry)``) of each file below ``folder``."""
+    try:
+        it = os.scandir(folder)
+    except OSError:
+        return
+    with it:
+        for e in it:
+            try:
+                is_dir = e.is_dir()
+            except OSError:
+                is_dir = False
+            if not is_dir:
+                out.append((prefix + e.name, e) if entries else prefix + e.name)
+            elif not e.is_symlink():
+                _scan(e.path, prefix + e.name + "/", out, entries)
+
+
+def write_manifest(jobdir: str, in_place: bool = False, written: dict | None = None) -> dict:
+    """sha256 and size of every file but the manifest; written atomically
+    (``in_place``: straight into its file, for a job folder still in ``.tmp``,
+    which becomes a job only by the rename that follows).  ``written``: ``rel ->
+    (sha256, size)`` of files the caller wrote itself (job.json, the source
+    copies): recorded as written, not read back; if the job changed one, verify
+    reports it.  An empty file is not opened."""
+    found: list = []
+    _scan(jobdir, "", found, True)
+    files = {}
+    for rel, entry in found:
+        if rel == MANIFEST:
+            continue
+        known = written.get(rel) if written else None
+        if known is not None:
+            sha, size = known
+        else:
+            try:
+                empty = entry.stat(follow_symlinks=True).st_size == 0
+            except OSError:
+                empty = False
+            sha, size = (EMPTY_SHA256, 0) if empty else file_digest(entry.path)
+        files[rel] = {"sha256": sha, "size": size}
+    manifest = {"format": 1, "files": files}
+    final = os.path.join(jobdir, MANIFEST)
+    tmp = final if in_place else final + ".tmp"
+    if os.environ.get("ACCELGIT_TEST_FAIL_MANIFEST"):      # fault injection (tests): a full disk
+        import errno
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), tmp)
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(member_lines(manifest, ("files",)))
+    if not in_place:
+        os.replace(tmp, final)
+    return manifest
+
+
+def read_manifest(jobdir: str) -> dict:
+    try:
+        with open(os.path.join(jobdir, MANIFEST), encoding="utf-8") as f:
+            m = json.load(f)
+    except FileNotFoundError:
+        raise IntegrityError(f"{jobdir}: no manifest.json, so this is not a complete job") from None
+    except ValueError:
+        raise IntegrityError(f"{jobdir}: manifest.json is not valid JSON") from None
+    if not isinstance(m, dict) or not isinstance(m.get("files"), dict):
+        raise IntegrityError(f"{jobdir}: manifest.json has no 'files' table")
+    return m
+
+
+def verified_bytes(jobdir: str, rel: str) -> bytes:
+    """The bytes of ``rel`` in a job, after checking them against its manifest.
+    Nothing from a workdir (a pickle above all) is used without this check."""
+    entry = read_manifest(jobdir)["files"].get(rel)
+    if entry is None:
+        raise IntegrityError(f"{jobdir}: {rel} is not in the job's manifest")
+    with open(os.path.join(jobdir, rel), "rb") as f:
+        data = f.read()
+    if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
+        raise IntegrityError(f"{jobdir}: {rel} does not match its manifest (modified after the build)")
+    return data

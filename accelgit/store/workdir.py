@@ -1,0 +1,185 @@
+"""Workdirs and the store of all configured workdirs (SPEC §1, §6): finding a
+job folder (for reuse, by id, by what a user typed), and the index of each.
+
+A job folder is ``<workdir>/<method>-<first 12 hex of id>``.  It exists only
+once it holds ``manifest.json`` (written last); it appears by one ``rename``
+of a folder built under ``<workdir>/.tmp`` (layout.py names them all).
+"""
+from __future__ import annotations
+
+import json
+import os
+import uuid
+
+from accelgit.core.errors import JobNotFound, UsageError
+from accelgit.core.identity import job_dirname
+from accelgit.store.index import Index, KnownIds
+from accelgit.store.jobdir import is_complete, read_params, scan_jobs
+from accelgit.store.layout import JOB_JSON, MANIFEST, TMP
+
+
+class Workdir:
+    def __init__(self, name: str, path: str, readonly: bool = False):
+        self.name = name
+        self.path = os.path.abspath(path)
+        self.index = Index(self.path, readonly=readonly)
+        self._ids: KnownIds | None = None
+        import threading  # here: the fork server imports this module, never threading
+        self._ids_lock = threading.Lock()
+
+    def job_path(self, method: str, jid: str) -> str:
+        return os.path.join(self.path, job_dirname(method, jid))
+
+    def _known_ids(self) -> KnownIds:
+        if self._ids is None:
+            with self._ids_lock:            # loaded once, even when two threads ask first
+                if self._ids is None:
+                    self._ids = (self.index.known_ids() if os.path.isdir(self.path) else None) or KnownIds()
+        return self._ids
+
+    def lookup(self, method: str, jid: str) -> str | None:
+        """The path of the complete job ``jid``, or None."""
+        dirname = job_dirname(method, jid)
+        path = os.path.join(self.path, dirname)
+        if not os.path.isfile(path + os.sep + MANIFEST):     # (one join less: this runs once per job)
+            return None
+        known = self._known_ids().get(dirname, jid)
+        if known is None:
+            try:
+                with open(os.path.join(path, JOB_JSON), encoding="utf-8") as f:
+                    params = json.load(f)
+                known = params.get("id")
+            except (OSError, ValueError):
+                return None
+            if known:
+                self._known_ids()[dirname] = known
+                self.index.add(params, dirname)
+        return path if known == jid else None
+
+    def added(self, params: dict, dirname: str) -> None:
+        self._known_ids()[dirname] = params["id"]
+        self.index.add(params, dirname)
+
+    def new_tmp(self, dirname: str) -> str:
+        tmp = os.path.join(self.path, TMP, f"{dirname}.{os.getpid()}.{uuid.uuid4().hex[:8]}")
+        os.makedirs(tmp)
+        return tmp
+
+    def jobs(self):
+        return scan_jobs(self.path)
+
+
+class Store:
+    """All configured workdirs: jobs are reused from any, built into the target."""
+
+    def __init__(self, config, readonly: bool = False):
+        self.config = config
+        self.workdirs = {name: Workdir(name, config.workdir_path(name), readonly) for name in config.workdirs}
+        self.target = self.workdirs[config.target_workdir]
+        self._listing: dict[str, list[str]] = {}        # find_by_id: each workdir's folder names, read once
+
+    def workdir(self, name: str | None) -> Workdir:
+        if name is None:
+            return self.target
+        try:
+            return self.workdirs[name]
+        except KeyError:
+            raise UsageError(f"unknown workdir '{name}' (configured: {', '.join(self.workdirs)})") from None
+
+    def ordered(self, first: Workdir | None = None) -> list[Workdir]:
+        first = first or self.target
+        return [first] + [w for w in self.workdirs.values() if w is not first]
+
+    def flush_index(self) -> None:
+        """Write the index rows of the jobs this process built."""
+        for wd in self.workdirs.values():
+            wd.index.flush()
+
+    def find(self, method: str, ids: list[str], first: Workdir | None = None) -> tuple[str, str] | None:
+        """``(path, id)`` of the first complete job among ``ids`` in any workdir."""
+        for wd in self.ordered(first):
+            for jid in ids:
+                p = wd.lookup(method, jid)
+                if p:
+                    return p, jid
+        return None
+
+    def incomplete(self, method: str, jid: str) -> str | None:
+        """A folder for ``jid`` without a manifest (refused for reuse), if any."""
+        for wd in self.ordered():
+            p = wd.job_path(method, jid)
+            if os.path.isdir(p) and not os.path.isfile(os.path.join(p, MANIFEST)):
+                return p
+        return None
+
+    def find_by_id(self, jid: str, method: str | None = None) -> str | None:
+        """The folder of job ``jid`` (of ``method``, when known) in any workdir,
+        complete ones first, read-only: unlike ``find`` this never opens an
+        index, and also finds a folder without a manifest (verify reports it)."""
+        found = []
+        suffix = "-" + jid[:12]
+        for wd in self.workdirs.values():
+            if method:
+                names = [job_dirname(method, jid)]
+            else:
+                if wd.path not in self._listing:
+                    try:
+                        self._listing[wd.path] = sorted(n for n in os.listdir(wd.path) if not n.startswith("."))
+                    except OSError:
+                        self._listing[wd.path] = []
+                names = [n for n in self._listing[wd.path] if n.endswith(suffix)]
+            for n in names:
+                d = os.path.join(wd.path, n)
+                if os.path.isdir(d) and (read_params(d)[0] or {}).get("id") == jid:
+                    found.append(d)
+        found.sort(key=lambda d: not is_complete(d))
+        return found[0] if found else None
+
+    def all_jobs(self):
+        """``(workdir, dirname, params)`` of every complete job."""
+        for wd in self.workdirs.values():
+            for dirname, params in wd.jobs():
+                yield wd, dirname, params
+
+    def resolve(self, spec: str) -> str:
+        """A JOB argument: a path, a directory name, a job id or a unique prefix."""
+        if os.sep in spec or spec.startswith(".") or os.path.isdir(spec):
+            p = os.path.abspath(spec)
+            if os.path.isfile(os.path.join(p, JOB_JSON)):
+                return p
+            if os.path.isdir(p) and os.path.isfile(os.path.join(os.path.dirname(p), JOB_JSON)):
+                return os.path.dirname(p)
+        hits = set()
+        for wd in self.workdirs.values():
+            d = os.path.join(wd.path, spec)
+            if spec and not spec.startswith(".") and os.path.isfile(os.path.join(d, JOB_JSON)):
+                hits.add(d)
+        if not hits:
+            low = spec.lower()
+            for wd in self.workdirs.values():
+                try:
+                    names = os.listdir(wd.path)
+                except FileNotFoundError:
+                    continue
+                for name in names:
+                    if name.startswith("."):
+                        continue
+                    d = os.path.join(wd.path, name)
+                    ident = name.rsplit("-", 1)[-1]
+                    if name.startswith(spec) and "-" in spec:     # a directory-name prefix
+                        hits.add(d)
+                        continue
+                    if ident.startswith(low) or (len(low) > 12 and low.startswith(ident)):
+                        if len(low) > 12:
+                            try:
+                                with open(os.path.join(d, JOB_JSON), encoding="utf-8") as f:
+                                    if not json.load(f).get("id", "").startswith(low):
+                                        continue
+                            except (OSError, ValueError):
+                                continue
+                        hits.add(d)
+        if not hits:
+            raise JobNotFound(f"no job matches '{spec}' in the workdirs ({', '.join(self.workdirs)})")
+        if len(hits) > 1:
+            raise JobNotFound(f"'{spec}' is ambiguous: it matches {len(hits)} jobs ({', '.join(sorted(os.path.basename(h) for h in hits)[:4])}...)")
+        return hits.pop()
