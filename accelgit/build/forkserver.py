@@ -100,15 +100,20 @@ class _Server:
     a job never waits for a fork: two while a core is idle, else one.  A spare
     forked while cores are idle (fewer jobs than cores ran at each of the last
     8 starts: a chain) is told ``WARM``: it runs a trivial job
-    meanwhile, because a forked child's first run copies ~500 memory pages it
-    shares with the server (reference counts are writes), ~1.5 ms a job then no
-    longer pays.  A job is given a warm spare, else a cold one, else the oldest
+    meanwhile, because a forked child's first run copies the memory pages it
+    shares with the server (reference counts are writes), which a job then no
+    longer pays for (docs/benchmarks.md).  A job is given a warm spare, else a cold one, else the oldest
     one still warming up, else a fresh fork.  Each child tells the server on
     its status pipe when it is warm (``W``) and when its job is done (``D``, just
     before its DONE to the client): a job still exiting keeps no core busy."""
 
     def __init__(self):
-        import gc  # noqa: F401,E401 - what a job needs
+        # what a job needs, imported once here rather than in every job process
+        import gc
+        import json  # noqa: F401
+        import pickle  # noqa: F401
+        import resource  # noqa: F401
+        import traceback  # noqa: F401
 
         from accelgit.build import runner
         self.runner = runner
@@ -117,8 +122,8 @@ class _Server:
         if self.scratch is not None:
             # Once here, before any fork: what a job's first run in a process makes
             # lazily is then made once and shared.  Above all compile(): its first call
-            # creates CPython's ~120 AST node types, which cost every job process ~1.3 ms
-            # of CPU (a fan of 1000 trivial jobs: 3.0 s -> 2.1 s on 2 cores).
+            # creates CPython's AST node types, which every job process made again
+            # (docs/benchmarks.md has the measurement).
             runner.warm_up(self.scratch)
         self.warm = self.scratch is not None and os.environ.get("ACCELGIT_WARMUP", "1") != "0"
         self.cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
