@@ -39,7 +39,7 @@ class Launcher:
 
     def start(self) -> None:
         """Start the fork server now, so that it boots (an interpreter, its imports,
-        its warm-up: ~40 ms) while the build goes on; a no-op once started."""
+        its warm-up) while the build goes on; a no-op once started."""
         if self.use_server:
             with self._lock:
                 if self._proc is None:

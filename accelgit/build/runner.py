@@ -97,8 +97,8 @@ class MethodFailed(Exception):
 
 def _parameters(fn) -> list[tuple[str, bool]]:
     """``(name, has a default)`` of each named parameter of ``fn``.  A plain
-    function is read from its code object (``inspect.signature`` costs ~0.25 ms
-    in a freshly forked job process); anything else through inspect."""
+    function is read from its code object (``inspect`` is slow to import and
+    to run in a freshly forked job process); anything else through inspect."""
     if type(fn) is types.FunctionType:
         code = fn.__code__
         pos = code.co_varnames[:code.co_argcount]

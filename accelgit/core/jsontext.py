@@ -1,8 +1,7 @@
 """Readable JSON for the files of a job (job.json, profile.json, manifest.json),
 written by the C encoder: ``json.dumps`` with ``indent`` (and ``json.dump``
-always) runs the pure-Python encoder, ~10x slower; at one job.json, one
-profile.json and one manifest a job, that was a fifth of the build's CPU time
-in a chain of trivial jobs."""
+always) runs the pure-Python encoder, which showed in the CPU time of every
+build (docs/benchmarks.md)."""
 from __future__ import annotations
 
 import json

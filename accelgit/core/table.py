@@ -8,8 +8,8 @@ the table is multi-line: each cell is split into its lines (an empty cell has
 none, so a row of empty cells takes no line).  Widths are terminal columns:
 East Asian wide characters count 2, combining marks 0.
 
-Written here rather than imported: tabulate costs ~20 ms to import and ~40 µs
-a row, a third of a 1,000-job ``accelgit plan`` (docs/design.md).
+Written here rather than imported: tabulate's import and its per-row cost
+were a third of a 1,000-job ``accelgit plan`` (docs/design.md).
 tests/core/test_table.py compares this with tabulate on random text tables.
 
 Pure: no I/O.

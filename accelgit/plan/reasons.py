@@ -59,7 +59,7 @@ class Reasoner:
     def flush(self) -> None:
         """Compare the build jobs submitted since the last flush, in order.  (In
         batches: reading previous jobs' job.json one after another, rather than
-        between the script's calls, is ~10 % faster; a batch holds ~100 KB.)"""
+        between the script's calls, is faster; a batch stays small.)"""
         builds, self._builds = self._builds, []
         planned = self.s.planned
         for p, what in builds:

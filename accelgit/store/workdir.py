@@ -41,7 +41,7 @@ class Workdir:
         """The path of the complete job ``jid``, or None."""
         dirname = job_dirname(method, jid)
         path = os.path.join(self.path, dirname)
-        if not os.path.isfile(path + os.sep + MANIFEST):     # (one join less: this runs once per job)
+        if not os.path.isfile(path + os.sep + MANIFEST):     # (runs once per job: no second join)
             return None
         known = self._known_ids().get(dirname, jid)
         if known is None:
