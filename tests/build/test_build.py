@@ -620,3 +620,14 @@ def test_analysis_slice_failure(repo):
     logdir = last.split("; log: ")[1]
     assert "ValueError: slice two broke" in Path(logdir, "analysis-2.txt").read_text()
     assert repo.job_dirs() == []
+
+
+def test_job_folders_hold_no_bytecode_cache(chain_repo):
+    # a user's environment writes bytecode: the job process must not, into its source copies
+    env = {"PYTHONDONTWRITEBYTECODE": ""}
+    proc = chain_repo.run("build", "--json", env=env)
+    assert proc.returncode == 0, proc.stderr
+    for job in json.loads(proc.stdout)["jobs"]:
+        manifest = json.loads((chain_repo.path / job["path"] / "manifest.json").read_text())
+        assert not [p for p in manifest["files"] if "__pycache__" in p or p.endswith(".pyc")]
+        assert not list((chain_repo.path / job["path"]).rglob("__pycache__"))

@@ -307,3 +307,10 @@ def test_dash_c_runs_as_if_started_there(chain_repo, tmp_path):
     assert [j["name"] for j in out["jobs"]] == ["a", "b", "c"]
     proc = chain_repo.run("log", "-C", str(chain_repo.path), "--json", cwd=tmp_path)
     assert len(json.loads(proc.stdout)["jobs"]) == 3
+
+
+def test_json_output_is_exactly_the_indented_document(chain_repo):
+    # emit streams the document: the bytes must be json.dumps(doc, indent=1) + newline
+    for args in (["build", "--json"], ["plan", "--json"]):
+        proc = chain_repo.run(*args)
+        assert proc.stdout == json.dumps(json.loads(proc.stdout), indent=1) + "\n"

@@ -299,27 +299,6 @@ def test_record_damaged_or_of_another_format_and_equivalent_hashes(built):
     assert doc["summary"]["build"] == 0 and jobs_by_name(doc)["src"]["id"] == old
 
 
-def test_a_record_is_read_as_it_was_written(tmp_path):
-    from accelgit.plan.lastrun import _read_record
-    from accelgit.store import runs
-    jobs = [{"id": f"{i:064x}", "method": "m" if i % 2 else "n", "name": "x"} for i in range(7)]
-    want = {("n", "x"): [f"{i:064x}" for i in (0, 2, 4, 6)], ("m", "x"): [f"{i:064x}" for i in (1, 3, 5)]}
-    path = runs.write(str(tmp_path), "sub/b.py", {"commit": None}, iter(jobs))
-    assert path == str(tmp_path / ".runs" / "sub__b.py.jsonl")
-    header, got = runs.read(path)
-    assert header["script"] == "sub/b.py" and list(got) == jobs
-    assert _read_record(path) == want
-    empty = runs.write(str(tmp_path), "e.py", {}, [])
-    assert _read_record(empty) == {}
-    text = open(path).read()
-    bad = tmp_path / "bad.jsonl"
-    for damaged in (text[:-4], text + "x", text.replace('"method": "m", ', "", 1), '{"format": 1}\n', "[]\n", ""):
-        bad.write_text(damaged)
-        assert _read_record(str(bad)) is None, damaged
-    assert _read_record(str(tmp_path / "missing.jsonl")) is None
-    assert runs.read_all(str(tmp_path)) == ({"e.py.jsonl": [], "sub__b.py.jsonl": [j["id"] for j in jobs]}, [])
-
-
 def test_known_ids_is_the_dirname_map(tmp_path):
     from accelgit.store.index import KnownIds
     a, b = "ab" * 32, "cd" * 32

@@ -1,0 +1,36 @@
+"""Run records (accelgit/store/runs.py): JSON Lines, one call a line in call
+order, written by build and read back as written; a damaged record, or one of
+another format, is not read (plan then compares with the newest job, gc
+removes nothing)."""
+from __future__ import annotations
+
+from conftest import read_record
+
+
+def test_run_record_lists_jobs_in_call_order(chain_repo):
+    out = chain_repo.build()
+    header, calls = read_record(chain_repo.record_path())
+    assert [j["id"] for j in calls] == [j["id"] for j in out["jobs"]]
+    assert [j["method"] for j in calls] == ["a", "b", "c"]
+    assert header["script"] == "build.py" and header["view"] == "worktree" and header["format"] == 2
+
+
+def test_a_record_is_read_as_it_was_written(tmp_path):
+    from accelgit.plan.lastrun import _read_record
+    from accelgit.store import runs
+    jobs = [{"id": f"{i:064x}", "method": "m" if i % 2 else "n", "name": "x"} for i in range(7)]
+    want = {("n", "x"): [f"{i:064x}" for i in (0, 2, 4, 6)], ("m", "x"): [f"{i:064x}" for i in (1, 3, 5)]}
+    path = runs.write(str(tmp_path), "sub/b.py", {"commit": None}, iter(jobs))
+    assert path == str(tmp_path / ".runs" / "sub__b.py.jsonl")
+    header, got = runs.read(path)
+    assert header["script"] == "sub/b.py" and list(got) == jobs
+    assert _read_record(path) == want
+    empty = runs.write(str(tmp_path), "e.py", {}, [])
+    assert _read_record(empty) == {}
+    text = open(path).read()
+    bad = tmp_path / "bad.jsonl"
+    for damaged in (text[:-4], text + "x", text.replace('"method": "m", ', "", 1), '{"format": 1}\n', "[]\n", ""):
+        bad.write_text(damaged)
+        assert _read_record(str(bad)) is None, damaged
+    assert _read_record(str(tmp_path / "missing.jsonl")) is None
+    assert runs.read_all(str(tmp_path)) == ({"e.py.jsonl": [], "sub__b.py.jsonl": [j["id"] for j in jobs]}, [])
