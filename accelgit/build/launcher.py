@@ -27,7 +27,8 @@ class Launcher:
 
     def __init__(self, env: dict | None = None):
         self.env = dict(os.environ if env is None else env)
-        pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        import accelgit
+        pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(accelgit.__file__)))     # the folder above accelgit/
         self.env["PYTHONPATH"] = pkg_parent + (os.pathsep + self.env["PYTHONPATH"] if self.env.get("PYTHONPATH") else "")
         self.use_server = self.env.get("ACCELGIT_FORKSERVER", "1") != "0" and hasattr(os, "fork")
         self._proc: subprocess.Popen | None = None

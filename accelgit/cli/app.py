@@ -113,6 +113,9 @@ def run(args: list[str]) -> int:
     except typer.Abort:
         return handle_error(KeyboardInterrupt())
     except Exception as e:  # noqa: BLE001 - a usage error if click says so, else handle_error's
+        if _is_click_error(e) and type(e).__name__ == "NoArgsIsHelpError":
+            print(e.format_message(), end="")          # a group called alone: its help, as git does
+            return e.exit_code
         if _is_click_error(e):
             ctx = getattr(e, "ctx", None)
             where = f"{ctx.command_path.replace('accelgit', '', 1).strip()}: " if ctx is not None and ctx.parent else ""

@@ -1,7 +1,7 @@
 """Job identity (SPEC §5): canonical JSON, git blob hashes, job ids.
 
 Pure functions only: no file system, no git, no clock.  Golden values for
-every function live in tests/test_identity.py; changing any output here
+every function live in tests/core/test_identity.py; changing any output here
 changes every job id in every workdir, so bump ``IDENTITY_VERSION`` if you must.
 """
 from __future__ import annotations

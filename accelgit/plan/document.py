@@ -9,7 +9,7 @@ executed and nothing is written to a workdir.
 that reads like that document (hooks use it).  The command writes the text
 table and the JSON as it goes, from the compact plan: a 10,000-job plan never
 holds every job's dict or the whole output at once.  This module is cheap to
-import: the planning engine (``reasons.py``) is loaded on first use.
+import: the planning engine (``engine.py``) is loaded on first use.
 """
 from __future__ import annotations
 

@@ -2,18 +2,18 @@
 (``reasons.py``), and which commit last changed a path.
 
 The call is matched by (method, name, occurrence) in the script's run record
-(``<target workdir>/.runs/<script>.json``, written by ``build``); with no
+(store/runs.py, written by ``build``); with no
 record, or when the recorded job is gone, the newest complete job of that
 method and name stands in.  Of a previous job only its identity is kept, and
 only for a while: a call's previous job is read once.
 """
 from __future__ import annotations
 
-import json
 import os
 
 from accelgit.store import runs
-from accelgit.store.layout import JOB_JSON, MANIFEST, run_record_path
+from accelgit.store.jobdir import read_params
+from accelgit.store.layout import MANIFEST, run_record_path
 
 _IDENTITY_KEYS = ("id", "source", "sources", "options", "jobs", "files")
 
@@ -62,7 +62,7 @@ class LastRun:
 
     def params(self, method: str, jid: str) -> dict | None:
         hit = self.store.find(method, [jid])
-        return self._identity(os.path.join(hit[0], JOB_JSON)) if hit else None
+        return self._identity(hit[0]) if hit else None
 
     def newest(self, method: str, name: str, exclude: str) -> dict | None:
         """The newest complete job of ``method`` and ``name`` in any workdir."""
@@ -79,16 +79,16 @@ class LastRun:
                 break
         if best is None:
             return None
-        return self._identity(os.path.join(best["path"], JOB_JSON))
+        return self._identity(best["path"])
 
-    def _identity(self, path: str) -> dict | None:
+    def _identity(self, jobdir: str) -> dict | None:
         """The identity part of a job.json (the last few are kept: without a run
         record, every call of a method and name compares with the same job)."""
-        if path not in self._params:
+        if jobdir not in self._params:
             if len(self._params) >= _KEEP:
                 self._params.clear()
-            self._params[path] = _identity_part(_read_json(path))
-        return self._params[path]
+            self._params[jobdir] = _identity_part(read_params(jobdir)[0])
+        return self._params[jobdir]
 
     def _top(self, wd, method: str, name: str) -> list:
         """The two newest complete jobs of ``method`` and ``name`` in ``wd``
@@ -201,12 +201,3 @@ class GitInfo:
         if self.base() is None:
             return ""
         return ", staged, not committed" if self.view.kind == "index" else ", not committed"
-
-
-def _read_json(path: str) -> dict | None:
-    try:
-        with open(path, encoding="utf-8") as f:
-            d = json.load(f)
-        return d if isinstance(d, dict) else None
-    except (OSError, ValueError):
-        return None

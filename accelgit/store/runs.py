@@ -18,6 +18,7 @@ from accelgit.store.layout import RUNS, run_record_path
 
 FORMAT = 2
 SUFFIX = ".jsonl"
+LEGACY_SUFFIX = ".json"         # records of accelgit before format 2: read by nothing, replaced by a build
 
 
 class RecordError(Exception):
@@ -34,6 +35,9 @@ def write(workdir: str, script: str, header: dict, jobs: Iterable[dict]) -> str:
         f.write(dumps({"format": FORMAT, "script": script, **header}) + "\n")
         f.writelines(dumps({"id": j["id"], "method": j["method"], "name": j["name"]}) + "\n" for j in jobs)
     os.replace(tmp, path)
+    legacy = path[:-len(SUFFIX)] + LEGACY_SUFFIX
+    if os.path.exists(legacy):          # this script's record from an older accelgit: replaced now
+        os.remove(legacy)
     return path
 
 
@@ -75,7 +79,8 @@ def _line(text: str, path: str, n: int) -> dict:
 
 def read_all(workdir: str, what: str = "id") -> tuple[dict[str, list], list[str]]:
     """``({record file name: [each call's `what`]}, [unreadable record names])``
-    of every run record in ``workdir``."""
+    of every run record in ``workdir``.  A record of an older accelgit counts as
+    unreadable (gc then removes nothing) until a build of its script replaces it."""
     out: dict[str, list] = {}
     problems = []
     folder = os.path.join(workdir, RUNS)
@@ -84,6 +89,9 @@ def read_all(workdir: str, what: str = "id") -> tuple[dict[str, list], list[str]
     except (FileNotFoundError, NotADirectoryError):
         return out, problems
     for name in names:
+        if name.endswith(LEGACY_SUFFIX) and not name.startswith("."):
+            problems.append(f"{RUNS}/{name} (written by an older accelgit: 'accelgit build' replaces it)")
+            continue
         if not name.endswith(SUFFIX) or name.startswith("."):
             continue
         try:

@@ -1,5 +1,5 @@
-"""How jobs are launched (forkserver.py, builder.prepare_job/run_prepared,
-BuildSession's preparing ahead): children forked ahead and warmed up, the
+"""How jobs are launched (build/launcher.py and build/forkserver.py,
+build/prepare.py's prepare_job/run_prepared, the scheduler's preparing ahead): children forked ahead and warmed up, the
 job's DONE said before its process exits, jobs prepared before their inputs
 are done, index rows written in batches.  Each test does the real thing:
 real builds, real processes, and checks what is left behind."""

@@ -481,8 +481,12 @@ def test_pre_commit_framework_runs_accelgit_hooks(chain_repo: Repo, tmp_path: Pa
     env = {**chain_repo.env, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
            "PIP_CACHE_DIR": os.path.join(os.path.expanduser("~"), ".cache", "pip")}
     env.pop("PYTHONPATH")           # the framework's own environment must provide accelgit
-    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
-        ".git", ".accelgit", ".venv", "build", "*.egg-info", "__pycache__", ".pytest_cache", ".hypothesis"))
+    junk = shutil.ignore_patterns(".git", ".accelgit", ".venv", "*.egg-info", "__pycache__", ".pytest_cache",
+                                  ".hypothesis")
+
+    def ignore(folder, names):          # build/ only at the top: accelgit/build is source
+        return set(junk(folder, names)) | ({"build"} if os.path.samefile(folder, ROOT) else set())
+    shutil.copytree(ROOT, src, ignore=ignore)
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "snapshot"]):
         subprocess.run(["git", *args], cwd=src, env=env, check=True, capture_output=True)
     rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=src, env=env, capture_output=True, text=True).stdout.strip()

@@ -1,4 +1,4 @@
-"""The persistent stat cache for files hashed from disk (accelgit/statcache.py):
+"""The persistent stat cache for files hashed from disk (accelgit/git/statcache.py):
 an unchanged untracked or modified file is not read again, and any change,
 even one that keeps the size and the mtime, is seen."""
 from __future__ import annotations

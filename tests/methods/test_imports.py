@@ -1,4 +1,4 @@
-"""Static import discovery (accelgit.imports): which repo files a method's
+"""Static import discovery (accelgit/methods/imports.py): which repo files a method's
 identity includes.  Pure unit tests over an in-memory file tree."""
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """``accelgit plan`` writes its text table and its JSON as it goes, from a
 compact plan (issue 7: memory linear and small).  The bytes must be those of
-the whole-document way (``make_plan`` -> one ``output.table`` per script,
+the whole-document way (``make_plan`` -> one ``core.table.table`` per script,
 ``json.dumps(doc, indent=1)``) on plans with several scripts, list inputs,
 names, a stopped script, non-ASCII cells, equivalent_hashes, reused jobs with
 reasons of their own; and the compact parts (the known-ids map of a workdir,
@@ -80,7 +80,7 @@ PIPE = {
 }
 
 # The text and JSON as they were made before streaming: the whole document,
-# one output.table string per script (run in the repo, prints the two).
+# one core.table.table string per script (run in the repo, prints the two).
 ORACLE = r'''
 import json, os, sys
 from accelgit.config import load_config

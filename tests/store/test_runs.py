@@ -34,3 +34,23 @@ def test_a_record_is_read_as_it_was_written(tmp_path):
         assert _read_record(str(bad)) is None, damaged
     assert _read_record(str(tmp_path / "missing.jsonl")) is None
     assert runs.read_all(str(tmp_path)) == ({"e.py.jsonl": [], "sub__b.py.jsonl": [j["id"] for j in jobs]}, [])
+
+
+def test_a_record_of_an_older_accelgit_keeps_gc_from_removing_until_a_build_replaces_it(chain_repo):
+    repo = chain_repo
+    repo.build()
+    legacy = repo.workdir / ".runs" / "other.py.json"          # an older accelgit's record of another script
+    legacy.write_text('{"script": "other.py", "jobs": [\n{"id": "x", "method": "a", "name": "a"}\n]}\n')
+    repo.write("build.py", "def main(urd):\n    urd.build('a')\n")     # b and c are used by no script now
+    repo.commit("only a")
+    repo.build()
+    gc = repo.json("gc")
+    assert not [i for i in gc["removed"] if i["kind"] == "job"] and gc["kept"] == 3
+    assert any("older accelgit" in n for n in gc["notes"]), gc["notes"]
+    mine = repo.workdir / ".runs" / "build.py.json"          # this script's own old record: replaced by its build
+    mine.write_text("{}")
+    repo.build()
+    assert not mine.exists() and legacy.exists()
+    legacy.unlink()
+    gc = repo.json("gc")
+    assert sorted(i["path"].split("-")[0] for i in gc["removed"] if i["kind"] == "job") == ["b", "c"]

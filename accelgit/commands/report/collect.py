@@ -1,7 +1,7 @@
 """One side of a report: run the build scripts of a view without building,
 and keep every ``urd.build`` call with its full job spec.
 
-This is ``accelgit plan``'s engine (``reasons.PlanSession``): a job that exists (by id or an equivalent id) is
+This is ``accelgit plan``'s engine (``plan.engine.PlanSession``): a job that exists (by id or an equivalent id) is
 handed to the script as the real job, so scripts that read results go on; a
 job that would be built is a placeholder, and reading its result stops that
 script's plan there (the side is then incomplete).
@@ -24,7 +24,7 @@ class Call:
     """One ``urd.build`` call of one side."""
     script: str
     occurrence: int          # how many earlier calls of this script had the same (method, name)
-    spec: object             # builder.JobSpec
+    spec: object             # api.spec.JobSpec
     found: tuple | None      # (path, id) of an existing job, or None
     lineno: int | None = None
 
