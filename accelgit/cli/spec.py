@@ -10,42 +10,46 @@ Only the standard library: the fast path imports this module.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
 class Opt:
-    flags: tuple[str, ...]          # ("-j", "--jobs")
-    dest: str                       # the keyword the command function gets
-    kind: str                       # "flag" | "str" | "int" (>= 1) | "strs" (repeatable)
-    metavar: str = ""
-    help: str = ""
-    default: object = None
-    required: bool = False
+    """An option: ``flags`` (``("-j", "--jobs")``), ``dest`` (the keyword the
+    command function gets), ``kind`` ("flag" | "str" | "int" (>= 1) | "strs":
+    repeatable).  (Plain classes, not dataclasses: this module is imported by
+    every command, and a dataclass costs a compile at import.)"""
+    __slots__ = ("flags", "dest", "kind", "metavar", "help", "default", "required")
+
+    def __init__(self, flags: tuple[str, ...], dest: str, kind: str, metavar: str = "", help: str = "",
+                 default: object = None, required: bool = False):
+        self.flags, self.dest, self.kind, self.metavar = flags, dest, kind, metavar
+        self.help, self.default, self.required = help, default, required
 
     @property
     def spelling(self) -> str:
         return ", ".join(self.flags) + (f" {self.metavar}" if self.metavar else "")
 
 
-@dataclass(frozen=True)
 class Arg:
-    dest: str
-    metavar: str
-    help: str
-    many: bool = False              # zero or more
-    required: bool = False
-    rest: bool = False              # everything after it is passed on as is (hook run's git arguments)
+    """A positional argument; ``many``: zero or more; ``rest``: everything after
+    it is passed on as is (hook run's git arguments)."""
+    __slots__ = ("dest", "metavar", "help", "many", "required", "rest")
+
+    def __init__(self, dest: str, metavar: str, help: str, many: bool = False, required: bool = False,
+                 rest: bool = False):
+        self.dest, self.metavar, self.help = dest, metavar, help
+        self.many, self.required, self.rest = many, required, rest
 
 
-@dataclass(frozen=True)
 class Cmd:
-    name: str                       # "build", "hooks install", "hook run"
-    summary: str
-    params: tuple
-    target: str                     # "module:function": called as function(repo, config, as_json=, cwd=, **options)
-    fast: bool = False              # simple command lines are parsed by fast.py
-    repo: bool = True               # False: the function gets directory= instead of repo and config
+    """A command: ``name`` ("build", "hooks install", "hook run"), ``target``
+    ("module:function", called as function(repo, config, as_json=, cwd=,
+    **options)); ``fast``: simple command lines are parsed by fast.py; ``repo``
+    False: the function gets directory= instead of repo and config."""
+    __slots__ = ("name", "summary", "params", "target", "fast", "repo")
+
+    def __init__(self, name: str, summary: str, params: tuple, target: str, fast: bool = False,
+                 repo: bool = True):
+        self.name, self.summary, self.params, self.target = name, summary, params, target
+        self.fast, self.repo = fast, repo
 
     @property
     def words(self) -> list[str]:

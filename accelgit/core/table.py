@@ -16,12 +16,18 @@ Pure: no I/O.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
+
+# Characters one column wide, none combining or invisible: Latin (but the soft
+# hyphen), general punctuation, arrows, maths, technical symbols, box drawing.
+# A text made only of these (a plan's "→" reasons) is as wide as it is long.
+_NARROW = re.compile("[\x00-\xac\xae-\u02ff\u2010-\u2027\u2030-\u205e\u2190-\u2319\u2500-\u25fc]*")
 
 
 def width(s: str) -> int:
     """Terminal columns ``s`` takes."""
-    if s.isascii():
+    if s.isascii() or _NARROW.fullmatch(s):
         return len(s)
     import unicodedata
     w = 0

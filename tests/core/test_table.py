@@ -56,3 +56,17 @@ def test_wide_and_combining_characters_are_measured_in_terminal_columns():
     starts = [width(line[:line.rindex(" ") + 1]) for line in lines if not line.startswith("-")]
     assert len(set(starts)) == 1, lines
     assert lines[1] == "------  ---"
+
+
+def test_the_narrow_shortcut_agrees_with_measuring_each_character():
+    import sys
+    import unicodedata
+
+    from accelgit.core import table as t
+    for cp in range(0x20, 0x2600):
+        c = chr(cp)
+        if 0xD800 <= cp <= 0xDFFF or not t._NARROW.fullmatch(c):
+            continue
+        slow = 0 if unicodedata.combining(c) or unicodedata.category(c) in ("Mn", "Me", "Cf") else \
+            2 if unicodedata.east_asian_width(c) in ("W", "F") else 1
+        assert slow == 1, (hex(cp), unicodedata.name(c, "?"), sys.maxunicode)
