@@ -102,10 +102,10 @@ def main() -> None:
                         if "plan" in rows:
                             results.setdefault((shape, "plan", label), []).append(timed(cmd + ["plan"], path, env))
                         if "hook" in rows:
-                            subprocess.run(["git", "add", "build.py"], cwd=path, env=env, check=True)
+                            subprocess.run(["git", "add", "-A"], cwd=path, env=env, check=True)
                             results.setdefault((shape, "hook", label), []).append(
                                 timed(cmd + ["hook", "run", "pre-commit"], path, env))
-                            subprocess.run(["git", "reset", "-q", "build.py"], cwd=path, env=env, check=True)
+                            subprocess.run(["git", "reset", "-q"], cwd=path, env=env, check=True)
                         bench.set_edit(path, shape, args.n, 0)
                     if "log" in rows:
                         results.setdefault((shape, "log", label), []).append(timed(cmd + ["log", "-n", "5"], path, env))

@@ -10,7 +10,10 @@ subprocess (so it includes interpreter start), in a fresh git repository in
 a temp folder.  Shapes:
 
 * chain: ``step`` job i takes job i-1 as its input (``jobs = ("prev",)``);
-* fan:   one ``src`` job feeds N-1 ``leaf`` jobs (``jobs = ("src",)``).
+* fan:   one ``src`` job feeds N-1 ``leaf`` jobs (``jobs = ("src",)``);
+* mchain, mfan: the same, but every step is its own method file
+  (``methods/a_sNNNN.py``, ``methods/a_lNNNN.py``), so method analysis is paid
+  per job; their middle edit is a comment appended to the middle method.
 
 Methods are trivial (``synthesis`` returns an option), so a build measures
 accelgit's own cost per job.  The "middle edit" is an option change: the
@@ -83,6 +86,50 @@ def main(urd):
     for i in range(1, N):
         urd.build("leaf", i=i, edit=EDIT if i == MID else 0, src=src)
 '''
+# Many methods: every step its own method file (methods/a_sNNNN.py), as doit,
+# Snakemake and DVC pipelines are usually compared and as real repositories
+# with many small methods look.  The "middle edit" is an edit of the middle
+# method's file (a comment appended): its job, and in a chain every job after it.
+M_FIRST = '''\
+def synthesis():
+    return 0
+'''
+M_STEP = '''\
+description = "step {i}"     # every method file its own content, as in a real repository
+jobs = ("prev",)
+
+
+def synthesis(jobs):
+    return 1
+'''
+M_LEAF = '''\
+description = "leaf {i}"
+jobs = ("src",)
+
+
+def synthesis(jobs):
+    return 1
+'''
+M_CHAIN_SCRIPT = '''\
+N = {n}
+
+
+def main(urd):
+    prev = urd.build("s0000")
+    for i in range(1, N):
+        prev = urd.build(f"s{{i:04d}}", prev=prev)
+'''
+M_FAN_SCRIPT = '''\
+N = {n}
+
+
+def main(urd):
+    src = urd.build("src")
+    for i in range(1, N):
+        urd.build(f"l{{i:04d}}", src=src)
+'''
+MANY = ("mchain", "mfan")         # the shapes with one method per step
+
 READER = '''\
 files = ("data/tracked.bin", "data/untracked.bin")
 
@@ -206,9 +253,15 @@ def make_pipeline(base: str, shape: str, n: int, env: dict) -> str:
     files = {".gitignore": ".accelgit/\n"}
     if shape == "chain":
         files["methods/step.py"] = STEP
-    else:
+    elif shape == "fan":
         files["methods/src.py"] = SRC
         files["methods/leaf.py"] = LEAF
+    elif shape == "mchain":
+        files["methods/a_s0000.py"] = M_FIRST
+        files.update({f"methods/a_s{i:04d}.py": M_STEP.format(i=i) for i in range(1, n)})
+    else:
+        files["methods/a_src.py"] = M_FIRST
+        files.update({f"methods/a_l{i:04d}.py": M_LEAF.format(i=i) for i in range(1, n)})
     files["build.py"] = script_text(shape, n, 0)
     for rel, text in files.items():
         with open(os.path.join(path, rel), "w", encoding="utf-8") as f:
@@ -220,10 +273,19 @@ def make_pipeline(base: str, shape: str, n: int, env: dict) -> str:
 
 
 def script_text(shape: str, n: int, edit: int) -> str:
-    return (CHAIN_SCRIPT if shape == "chain" else FAN_SCRIPT).format(n=n, edit=edit)
+    script = {"chain": CHAIN_SCRIPT, "fan": FAN_SCRIPT, "mchain": M_CHAIN_SCRIPT, "mfan": M_FAN_SCRIPT}[shape]
+    return script.format(n=n, edit=edit)
 
 
 def set_edit(path: str, shape: str, n: int, edit: int) -> None:
+    """The middle edit number ``edit`` (0: none): an option in the build script, or,
+    for the many-method shapes, a comment at the end of the middle method's file."""
+    if shape in MANY:
+        rel = f"methods/a_{'s' if shape == 'mchain' else 'l'}{n // 2:04d}.py"
+        text = (M_STEP if shape == "mchain" else M_LEAF).format(i=n // 2)
+        with open(os.path.join(path, rel), "w", encoding="utf-8") as f:
+            f.write(text + (f"# edit {edit}\n" if edit else ""))
+        return
     with open(os.path.join(path, "build.py"), "w", encoding="utf-8") as f:
         f.write(script_text(shape, n, edit))
 
@@ -318,7 +380,7 @@ def bench_pipeline(base: str, shape: str, n: int, repeats: int, build_repeats: i
     hooks, hooks_direct = [], []
     if has_module("commands.hooks"):
         set_edit(path, shape, n, 10_000)
-        git(["add", "build.py"], path, env)
+        git(["add", "-A"], path, env)
         direct = [sys.executable, "-c", HOOK_SCRIPT, "pre-commit"]
         for _ in range(repeats):
             r = run(ag + ["hook", "run", "pre-commit"], path, env, check=False)

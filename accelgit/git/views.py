@@ -40,6 +40,7 @@ class View:
         self.repo = repo
         self._cat: CatFile | None = None
         self._lock = threading.Lock()
+        self._at_close: list = []
 
     @property
     def label(self) -> str:
@@ -68,10 +69,16 @@ class View:
                 self._cat = CatFile(self.repo)
         return self._cat.read(sha)
 
+    def at_close(self, fn) -> None:
+        """Call ``fn()`` when the view is closed (caches save what they learned)."""
+        self._at_close.append(fn)
+
     def close(self) -> None:
         if self._cat is not None:
             self._cat.close()
             self._cat = None
+        while self._at_close:
+            self._at_close.pop(0)()
 
 
 class _TreeView(View):
@@ -145,6 +152,8 @@ class WorktreeView(View):
         self._stat_cache = None      # statcache.StatCache, made on the first file hashed from disk
 
     def _abs(self, path: str) -> str:
+        if os.sep == "/":
+            return f"{self.repo.root}/{path}"
         return os.path.join(self.repo.root, *path.split("/"))
 
     def blob(self, path: str) -> str | None:
@@ -179,6 +188,9 @@ class WorktreeView(View):
         return os.path.isfile(self._abs(path))
 
     def is_link(self, path: str) -> bool:
+        e = self.index.get(path)
+        if e is not None and path not in self.changed:      # as git last saw it: a type change is a change
+            return e[0] == "120000"
         return os.path.islink(self._abs(path))
 
     def read(self, path: str) -> bytes:

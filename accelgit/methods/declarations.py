@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accelgit.core.errors import MethodError
-from accelgit.core.identity import encode_value
+from accelgit.core.identity import decode_value, encode_value
 from accelgit.methods.imports import parse_source
 
 DECLARED = ("description", "options", "jobs", "files", "depend_extra", "equivalent_hashes")
@@ -85,6 +85,12 @@ def repo_path(p: str, where: str, what: str) -> str:
 def parse_declarations(m: Method, data: bytes) -> ast.Module:
     """Fill ``m`` from the method file's source; return its AST."""
     tree = parse_source(data, m.path)
+    declarations_from_tree(m, tree)
+    return tree
+
+
+def declarations_from_tree(m: Method, tree: ast.Module) -> None:
+    """Fill ``m`` from the method file's AST."""
     funcs = []
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in FUNCTIONS:
@@ -98,7 +104,24 @@ def parse_declarations(m: Method, data: bytes) -> ast.Module:
     m.functions = tuple(funcs)
     if not funcs:
         raise MethodError(f"{m.path}: method '{m.name}' defines none of prepare(), analysis(), synthesis()")
-    return tree
+
+
+def to_cache(m: Method) -> dict:
+    """``m``'s declarations as JSON-able data (methods/cache.py keeps them)."""
+    return {"description": m.description, "options": encode_value(m.options), "jobs": m.jobs,
+            "files": list(m.files), "depend_extra": list(m.depend_extra),
+            "equivalent_hashes": {k: list(v) for k, v in m.equivalent_hashes.items()},
+            "functions": list(m.functions)}
+
+
+def from_cache(m: Method, d: dict) -> None:
+    """Fill ``m`` from what ``to_cache`` gave for the same file."""
+    m.description = d["description"]
+    m.options = decode_value(d["options"])
+    m.jobs = dict(d["jobs"])
+    m.files, m.depend_extra = tuple(d["files"]), tuple(d["depend_extra"])
+    m.equivalent_hashes = {k: tuple(v) for k, v in d["equivalent_hashes"].items()}
+    m.functions = tuple(d["functions"])
 
 
 def _apply(m: Method, key: str, value: Any, where: str) -> None:
@@ -109,12 +132,12 @@ def _apply(m: Method, key: str, value: Any, where: str) -> None:
     elif key == "options":
         if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
             raise MethodError(f"{where}: must be a dict of option name -> default value")
-        for k, v in value.items():
-            try:
-                encode_value(v, f"option '{k}'")
-            except (TypeError, ValueError) as e:
-                raise MethodError(f"{where}: {e}") from None
-        m.options = dict(value)
+        try:
+            encoded = {k: encode_value(v, f"option '{k}'") for k, v in value.items()}
+        except (TypeError, ValueError) as e:
+            raise MethodError(f"{where}: {e}") from None
+        # as the job (and the cache) will have them: a tuple default is a list
+        m.options = {k: decode_value(v) for k, v in encoded.items()}
     elif key == "jobs":
         m.jobs = {}
         for j in _names(value, where):

@@ -43,24 +43,37 @@ class ImportResolver:
     """Resolves dotted module names to repo paths in one view.
 
     ``exists(path)`` tells whether a repo path is a file in the view, and
-    ``read(path)`` gives its bytes.  Parsed import lists are cached by
-    ``key(path)`` (the blob sha) so a file is parsed once per run.
+    ``read(path)`` gives its bytes.  Import lists are kept by ``key(path)``
+    (the blob sha): a file is parsed once per run, and with a ``cache``
+    (methods/cache.py) once at all.
     """
 
     def __init__(self, exists: Callable[[str], bool], read: Callable[[str], bytes],
-                 key: Callable[[str], str | None]):
+                 key: Callable[[str], str | None], cache=None):
         self.exists = exists
         self.read = read
         self.key = key
+        self.cache = cache
         self._refs: dict[str | None, list[ImportRef]] = {}
+
+    def known(self, blob: str | None, refs: list[ImportRef]) -> None:
+        """The import list of the file with blob ``blob``, found by its caller."""
+        if blob:
+            self._refs[blob] = refs
 
     def refs_of(self, path: str) -> list[ImportRef]:
         k = self.key(path)
         refs = self._refs.get(k) if k else None
+        if refs is None and self.cache is not None:
+            cached = self.cache.get(k, "refs")
+            if cached is not None:
+                refs = self._refs[k] = [(level, module, names) for level, module, names in cached]
         if refs is None:
             refs = import_refs(parse_source(self.read(path), path))
             if k:
                 self._refs[k] = refs
+                if self.cache is not None:
+                    self.cache.put(k, refs=refs)
         return refs
 
     def _find(self, root: str, dotted: str) -> tuple[list[str], bool] | None:
@@ -128,7 +141,12 @@ class ImportResolver:
 
 
 def _modname(root: str, path: str) -> str:
-    rel = posixpath.relpath(path, root) if root else path
+    if not root:
+        rel = path
+    elif path.startswith(root + "/"):
+        rel = path[len(root) + 1:]
+    else:
+        rel = posixpath.relpath(path, root)
     rel = rel[:-3] if rel.endswith(".py") else rel
     parts = rel.split("/")
     if parts[-1] == "__init__":

@@ -8,13 +8,16 @@ import posixpath
 
 from accelgit.core.errors import MethodError
 from accelgit.core.identity import git_blob_sha1, source_digest
+from accelgit.methods.cache import cache_for
 from accelgit.methods.declarations import (
     Method,
     cut_equivalent_hashes,
-    parse_declarations,
+    declarations_from_tree,
+    from_cache,
     repo_path,
+    to_cache,
 )
-from accelgit.methods.imports import ImportResolver
+from accelgit.methods.imports import ImportResolver, import_refs, parse_source
 
 # ---------------------------------------------------------------- registry
 
@@ -26,7 +29,8 @@ class Methods:
         self.view = view
         self.folders = [posixpath.normpath(f.replace("\\", "/")).strip("/") or "." for f in folders]
         self._cache: dict[str, Method] = {}
-        self.resolver = ImportResolver(view.exists, self._read_source, view.blob)
+        self.known = cache_for(view)          # what a source's content says, kept by its blob
+        self.resolver = ImportResolver(view.exists, self._read_source, view.blob, self.known)
 
     def _read_source(self, p: str) -> bytes:
         if self.view.is_link(p):
@@ -59,8 +63,21 @@ class Methods:
     def _load(self, name: str) -> Method:
         path, folder = self.locate(name)
         m = Method(name=name, path=path, folder=folder)
-        data = self._read_source(path)
-        tree = parse_declarations(m, data)
+        blob = self.view.blob(path)
+        decl = self.known.get(blob, "decl")
+        if decl is not None and not self.view.is_link(path):
+            from_cache(m, decl)
+            cut_blob = self.known.get(blob, "cut")
+            self.resolver.known(blob, [(lv, mod, names) for lv, mod, names in self.known.get(blob, "refs") or ()])
+        else:
+            data = self._read_source(path)
+            tree = parse_source(data, path)                 # one parse: declarations and imports
+            declarations_from_tree(m, tree)
+            cut = cut_equivalent_hashes(data, tree)
+            cut_blob = git_blob_sha1(cut) if cut is not None else None
+            refs = import_refs(tree)
+            self.resolver.known(blob, refs)
+            self.known.put(blob, decl=to_cache(m), refs=refs, cut=cut_blob)
         overlap = set(m.options) & set(m.jobs)
         if overlap:
             raise MethodError(f"{path}: '{sorted(overlap)[0]}' is declared both as an option and as an input job")
@@ -80,8 +97,7 @@ class Methods:
         m.sources = sources
         m.digest = source_digest(sources)
         if m.equivalent_hashes:
-            cut = cut_equivalent_hashes(data, tree)
-            verifier = source_digest({**sources, path: git_blob_sha1(cut)})
+            verifier = source_digest({**sources, path: cut_blob})
             keys = list(m.equivalent_hashes)
             if keys != [verifier]:
                 raise MethodError(f"{path}: equivalent_hashes verifier is wrong; it should be '{verifier}'")

@@ -95,7 +95,8 @@ def prepare(): pass
 def synthesis(): pass
 """)
     assert m.description == "words"
-    assert m.options == {"n": 3, "when": datetime.date(2020, 1, 2), "at": datetime.datetime(2020, 1, 2, 3, 4), "t": (1, 2)}
+    # a tuple default reads as a list: as the job sees it (job.json is JSON), and as the cache keeps it
+    assert m.options == {"n": 3, "when": datetime.date(2020, 1, 2), "at": datetime.datetime(2020, 1, 2, 3, 4), "t": [1, 2]}
     assert m.jobs == {"src": False, "many": True}
     assert m.files == ("data/x.csv", "data/y.csv")
     assert m.depend_extra == ("notes.txt",)

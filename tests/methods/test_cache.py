@@ -1,0 +1,115 @@
+"""What accelgit learns from a method source is kept by its blob id
+(accelgit/methods/cache.py): an unchanged method is never parsed again, an
+edited one is parsed once, and a cache that is missing, damaged or from
+another accelgit gives the same jobs as no cache at all."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from accelgit.config import load_config
+from accelgit.git.repo import find_repo
+from accelgit.git.views import CommitView, WorktreeView
+from accelgit.methods import cache as cache_module
+from accelgit.methods import imports as imports_module
+from accelgit.methods import registry
+
+
+def methods_of(repo, view_cls=WorktreeView, *args):
+    r = find_repo(str(repo.path))
+    view = view_cls(r, *args)
+    return view, registry.Methods(view, load_config(r.root).methods)
+
+
+@pytest.fixture
+def parses(monkeypatch):
+    """Every parse of a Python source, by path."""
+    seen = []
+    real = imports_module.parse_source
+
+    def counting(data, path):
+        seen.append(path)
+        return real(data, path)
+    monkeypatch.setattr(registry, "parse_source", counting)
+    monkeypatch.setattr(imports_module, "parse_source", counting)
+    return seen
+
+
+def snapshot(m):
+    return (m.sources, m.digest, m.options, m.jobs, m.files, m.depend_extra, m.functions, m.equivalent)
+
+
+def test_an_unchanged_method_is_parsed_once_then_never(chain_repo, parses):
+    view, ms = methods_of(chain_repo)
+    first = {n: snapshot(ms.get(n)) for n in ("a", "b", "c")}
+    view.close()
+    assert sorted(parses) == ["methods/_helper.py", "methods/a.py", "methods/b.py", "methods/c.py"]
+    assert (chain_repo.path / ".git" / cache_module.FILENAME).is_file()
+    parses.clear()
+    for view_cls, args in ((WorktreeView, ()), (CommitView, ("HEAD",))):      # blobs are blobs in every view
+        view, ms = methods_of(chain_repo, view_cls, *args)
+        assert {n: snapshot(ms.get(n)) for n in ("a", "b", "c")} == first
+        view.close()
+    assert parses == []
+    chain_repo.write("methods/b.py", chain_repo.read("methods/b.py") + "\n# an edit\n")
+    view, ms = methods_of(chain_repo)
+    ms.get("b")
+    view.close()
+    assert parses == ["methods/b.py"]                 # the helper it imports is unchanged
+
+
+def test_declarations_come_back_exactly(repo, parses):
+    repo.write("methods/m.py", """\
+        import datetime
+        description = "all kinds"
+        options = {"n": 3, "x": -0.0, "t": (1, 2), "d": datetime.date(2024, 2, 29), "$k": {"$date": 1},
+                   "none": None, "s": "é"}
+        jobs = ("a", "[many]")
+        files = ("data/x.txt",)
+        depend_extra = ("notes.txt",)
+
+
+        def synthesis():
+            pass
+    """)
+    repo.write("data/x.txt", "x\n")
+    repo.write("methods/notes.txt", "n\n")
+    repo.commit("m")
+    view, ms = methods_of(repo)
+    fresh = ms.get("m")
+    view.close()
+    view, ms = methods_of(repo)
+    cached = ms.get("m")
+    view.close()
+    assert parses == ["methods/m.py"]
+    assert snapshot(cached) == snapshot(fresh) and cached.description == fresh.description
+    assert cached.options["d"].isoformat() == "2024-02-29" and cached.options["$k"] == {"$date": 1}
+
+
+@pytest.mark.parametrize("damage", ["garbage", "other-version", "wrong-shape"])
+def test_a_bad_cache_is_ignored_and_the_jobs_are_the_same(chain_repo, damage):
+    chain_repo.build()
+    plain = chain_repo.run("plan", "--json", env={"ACCELGIT_METHODCACHE": "0"}, check=True).stdout
+    path = chain_repo.path / ".git" / cache_module.FILENAME
+    assert path.is_file()
+    if damage == "garbage":
+        path.write_bytes(b"\x00{not json")
+    elif damage == "other-version":
+        data = json.loads(path.read_text())
+        data["accelgit"] = "0.0.0-other"
+        for e in data["entries"].values():        # what another version says must not be used
+            if "decl" in e:
+                e["decl"]["options"] = {"bogus": 1}
+        path.write_text(json.dumps(data))
+    else:
+        path.write_text(json.dumps({"version": 1, "accelgit": "x", "entries": []}))
+    assert chain_repo.run("plan", "--json", check=True).stdout == plain
+    assert chain_repo.build()["jobs"] and all(j["action"] == "reused" for j in chain_repo.build()["jobs"])
+    data = json.loads(path.read_text())
+    assert data["version"] == cache_module.VERSION and len(data["entries"]) >= 4
+
+
+def test_turned_off_it_writes_nothing(chain_repo):
+    chain_repo.run("plan", env={"ACCELGIT_METHODCACHE": "0"}, check=True)
+    assert not (chain_repo.path / ".git" / cache_module.FILENAME).exists()
