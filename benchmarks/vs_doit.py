@@ -2,7 +2,7 @@
 """accelgit next to doit on the same many-method pipelines, in one run.
 
     pip install -e '.[bench]'            # doit
-    python benchmarks/vs_doit.py [--n 1000] [--repeats 3] [--shapes mchain,mfan]
+    python benchmarks/vs_doit.py [--n 1000] [--repeats 3] [--shapes mchain,mfan] [--tmp /dev/shm]
 
 The pipelines are benchmarks/run.py's ``mchain`` and ``mfan``: every step is
 its own method file (``methods/a_sNNNN.py``), a trivial ``synthesis``.  For
@@ -116,7 +116,8 @@ def main() -> None:
                     else:
                         counts[(shape, tool)] = out.strip().splitlines()[-1] if out.strip() else ""
                     results.setdefault((shape, "rebuild after the edit", tool), []).append(timed(build, path, env)[0])
-                    shutil.rmtree(path, ignore_errors=True)
+                    # (deleted at the end, not here: on ext4 a first build soon after deleting
+                    # thousands of files pays for it, see docs/benchmarks.md)
     finally:
         shutil.rmtree(base, ignore_errors=True)
     print(f"# {platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, doit "

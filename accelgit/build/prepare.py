@@ -6,6 +6,7 @@ import datetime
 import hashlib
 import json
 import os
+import posixpath
 import shutil
 import threading
 import time
@@ -43,6 +44,7 @@ class BuildContext:
         self._head_view = None
         self._git_lock = threading.Lock()
         self._sources: dict[str, tuple[bytes, str]] = {}    # blob -> (bytes, sha256)
+        self._scripts: dict[str, dict] = {}                 # build script -> its sources' blobs
 
     def source(self, rel: str, blob: str) -> tuple[bytes, str]:
         """The bytes of source ``rel`` at blob ``blob`` (checked; read once a build:
@@ -53,6 +55,26 @@ class BuildContext:
             if git_blob_sha1(data) != blob:
                 raise AccelgitError(f"{rel} changed while the build was running; run the build again")
             hit = self._sources[blob] = (data, hashlib.sha256(data).hexdigest())
+        return hit
+
+    def script_sources(self, script: str | None) -> dict:
+        """``{path: blob}`` of the build script that made a call and of the repo
+        files it imports (provenance, not identity: a job's options may come
+        from an uncommitted edit of the script)."""
+        if script is None:
+            return {}
+        with self._git_lock:
+            hit = self._scripts.get(script)
+            if hit is None:
+                from accelgit.methods.imports import ImportResolver
+                view = self.view
+                resolver = ImportResolver(view.exists, view.read, view.blob)
+                folder = posixpath.dirname(script)
+                try:
+                    paths = resolver.closure(script, [folder, ""] if folder else [""])
+                except AccelgitError:            # it ran, so it parses; a helper might not
+                    paths = [script]
+                hit = self._scripts[script] = {p: view.blob(p) for p in paths if view.blob(p)}
         return hit
 
     def git_meta(self, paths: list[str]) -> dict:
@@ -77,12 +99,13 @@ class BuildContext:
 def _params(spec: JobSpec, ctx: BuildContext) -> dict:
     m = spec.method
     now = datetime.datetime.now(datetime.timezone.utc).isoformat()
+    script = ctx.script_sources(spec.script)
     return {
         "format": 1, "id": spec.id, "method": m.name, "name": spec.name, "caption": spec.caption,
         "options": spec.options, "jobs": spec.jobs, "files": spec.files, "source": m.digest,
         "sources": m.sources, "method_path": m.path, "method_folder": m.folder,
-        "build_script": spec.script,
-        "git": ctx.git_meta(list(m.sources) + list(spec.files)),
+        "build_script": spec.script, "script_sources": script,
+        "git": ctx.git_meta(list(m.sources) + list(spec.files) + list(script)),
         "built_at": now, **_machine(), "accelgit": __version__, "slices": ctx.config.slices,
     }
 

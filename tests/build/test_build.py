@@ -359,7 +359,7 @@ def test_unborn_branch(repo):
     assert g["commit"] is None and g["author"] is None and g["committed_at"] is None
     assert g["branch"] == "main"
     assert g["dirty"] is True
-    assert g["dirty_paths"] == ["methods/_helper.py", "methods/b.py", "methods/notes.txt"]
+    assert g["dirty_paths"] == ["build.py", "methods/_helper.py", "methods/b.py", "methods/notes.txt"]
     # the same content committed: same jobs, reused
     repo.commit("first")
     again = repo.build()
@@ -631,3 +631,30 @@ def test_job_folders_hold_no_bytecode_cache(chain_repo):
         manifest = json.loads((chain_repo.path / job["path"] / "manifest.json").read_text())
         assert not [p for p in manifest["files"] if "__pycache__" in p or p.endswith(".pyc")]
         assert not list((chain_repo.path / job["path"]).rglob("__pycache__"))
+
+
+def test_an_uncommitted_build_script_edit_is_provenance(chain_repo):
+    """A job whose options come only from the work tree's build script: the
+    script (and a repo module it imports) is recorded, marked dirty, shown,
+    logged with '*', and fails verify --strict's provenance."""
+    r = chain_repo
+    r.write("pipeline_settings.py", "OFFSET = 1\n")
+    r.write("build.py", "from pipeline_settings import OFFSET\n" + r.read("build.py").replace(
+        'urd.build("c", b=b', 'urd.build("c", b=b, offset=OFFSET'))
+    r.commit("settings in a module")
+    clean = jobs_by_name(r.build())
+    p = params_of(clean["c"]["path"])
+    assert p["git"]["dirty"] is False and set(p["script_sources"]) == {"build.py", "pipeline_settings.py"}
+    r.write("pipeline_settings.py", "OFFSET = 3\n")            # never committed
+    out = jobs_by_name(r.build())
+    assert out["c"]["action"] == "built" and out["a"]["action"] == "reused"
+    git = params_of(out["c"]["path"])["git"]
+    assert (git["dirty"], git["dirty_paths"]) == (True, ["pipeline_settings.py"])
+    job = os.path.basename(out["c"]["path"])
+    assert "DIRTY: pipeline_settings.py" in r.run("show", job, check=True).stdout
+    assert any(job in line and "*" in line for line in r.run("log", check=True).stdout.splitlines())
+    strict = r.json("verify", job, "--strict", check=False)
+    prov = next(c for c in strict["jobs"][0]["checks"] if c["check"] == "provenance")
+    assert not prov["ok"] and "pipeline_settings.py" in prov["detail"]
+    relaxed = r.json("verify", job, check=False)
+    assert next(c for c in relaxed["jobs"][0]["checks"] if c["check"] == "provenance")["detail"].startswith("warning")

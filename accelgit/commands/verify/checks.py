@@ -252,7 +252,8 @@ class Provenance:
         g = p.get("git")
         if not isinstance(g, dict):
             return False, "job.json has no git record"
-        blobs = {**(p.get("files") or {}), **(p.get("sources") or {})}
+        # the job's own content, and the build script (with what it imports) that made the call
+        blobs = {**(p.get("script_sources") or {}), **(p.get("files") or {}), **(p.get("sources") or {})}
         dirty_paths = list(g.get("dirty_paths") or [])
         commit = g.get("commit")
         if commit is None:
