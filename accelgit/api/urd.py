@@ -85,6 +85,10 @@ class Urd:
                 job_ids[k] = v.id
         files = {}
         for p in m.files:
+            sm = s.view.submodule_of(p)
+            if sm is not None:
+                raise UsageError(f"{where}: data file '{p}' declared by {m.path} is inside git submodule '{sm}'; "
+                                 f"accelgit reads data files from this repository only")
             blob = s.view.blob(p)
             if blob is None:
                 raise UsageError(f"{where}: data file '{p}' declared by {m.path} does not exist ({s.view.label})")

@@ -16,19 +16,28 @@ from accelgit.core.identity import git_blob_sha1
 from accelgit.git.repo import CatFile, Repo, clean_git_env, git
 
 
-def _parse_entries(raw: bytes, sha_field: int, mode_field: int = 0) -> dict[str, tuple[str, str]]:
-    """``{path: (mode, sha)}`` from ls-files -s / ls-tree -r output (-z)."""
-    entries: dict[str, tuple[str, str]] = {}
-    for rec in raw.split(b"\0"):
-        if not rec:
-            continue
-        meta, _, path = rec.partition(b"\t")
-        fields = meta.split()
-        mode = fields[mode_field].decode()
-        if mode == "160000":       # submodule: not a blob
-            continue
-        entries[path.decode("utf-8", "surrogateescape")] = (mode, fields[sha_field].decode())
-    return entries
+class Listing:
+    """A listing of git entries: ``entries`` ``{path: (mode, sha)}`` of blobs,
+    the paths of ``submodules`` (gitlinks), and (ls-files -s) the ``unmerged``
+    paths, those with conflict stages: the index of a merge in progress."""
+    __slots__ = ("entries", "submodules", "unmerged")
+
+    def __init__(self, raw: bytes, sha_field: int, stage_field: int | None = None):
+        self.entries: dict[str, tuple[str, str]] = {}
+        self.submodules: set[str] = set()
+        self.unmerged: set[str] = set()
+        for rec in raw.split(b"\0"):
+            if not rec:
+                continue
+            meta, _, raw_path = rec.partition(b"\t")
+            fields = meta.split()
+            mode, path = fields[0].decode(), raw_path.decode("utf-8", "surrogateescape")
+            if stage_field is not None and fields[stage_field] != b"0":
+                self.unmerged.add(path)
+            if mode == "160000":       # a submodule: a commit of another repository, not a blob
+                self.submodules.add(path)
+                continue
+            self.entries[path] = (mode, fields[sha_field].decode())
 
 
 class View:
@@ -42,9 +51,21 @@ class View:
         self._lock = threading.Lock()
         self._at_close: list = []
 
+    submodules: set = frozenset()
+
     @property
     def label(self) -> str:
         return self.kind
+
+    def submodule_of(self, path: str) -> str | None:
+        """The submodule ``path`` is inside, or None."""
+        if self.submodules:
+            parts = path.split("/")
+            for i in range(1, len(parts)):
+                top = "/".join(parts[:i])
+                if top in self.submodules:
+                    return top
+        return None
 
     def blob(self, path: str) -> str | None:
         raise NotImplementedError
@@ -84,9 +105,10 @@ class View:
 class _TreeView(View):
     """A view backed by a listing of git entries (index or commit)."""
 
-    def __init__(self, repo: Repo, entries: dict[str, tuple[str, str]]):
+    def __init__(self, repo: Repo, listing: Listing):
         super().__init__(repo)
-        self.entries = entries
+        self.entries = listing.entries
+        self.submodules = listing.submodules
 
     def blob(self, path: str) -> str | None:
         e = self.entries.get(path)
@@ -110,7 +132,13 @@ class IndexView(_TreeView):
         if index_file:
             env["GIT_INDEX_FILE"] = index_file
         raw = git(["ls-files", "-s", "-z"], repo.root, env=env).stdout
-        super().__init__(repo, _parse_entries(raw, sha_field=1))
+        listing = Listing(raw, sha_field=1, stage_field=2)
+        if listing.unmerged:
+            from accelgit.core.errors import UsageError
+            names = sorted(listing.unmerged)
+            raise UsageError(f"the index has conflicts (a merge in progress: {', '.join(names[:5])}"
+                             f"{' ...' if len(names) > 5 else ''} unmerged): resolve them and 'git add' them first")
+        super().__init__(repo, listing)
 
 
 class CommitView(_TreeView):
@@ -119,7 +147,7 @@ class CommitView(_TreeView):
     def __init__(self, repo: Repo, rev: str):
         self.commit = repo.rev_parse(rev)
         raw = repo.git(["ls-tree", "-r", "-z", "--full-tree", self.commit]).stdout
-        super().__init__(repo, _parse_entries(raw, sha_field=2))
+        super().__init__(repo, Listing(raw, sha_field=2))
 
     @property
     def label(self) -> str:
@@ -143,7 +171,9 @@ class WorktreeView(View):
     def __init__(self, repo: Repo):
         super().__init__(repo)
         raw = repo.git(["ls-files", "-s", "-z"]).stdout
-        self.index = _parse_entries(raw, sha_field=1)
+        listing = Listing(raw, sha_field=1)
+        self.index = listing.entries
+        self.submodules = listing.submodules
         # Tracked files whose stat data differs from the index (modified, deleted,
         # or merely touched): these, and untracked files, are hashed from disk.
         changed = repo.git(["diff-files", "--name-only", "-z"]).stdout

@@ -41,12 +41,19 @@ class Methods:
     def locate(self, name: str) -> tuple[str, str]:
         if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
             raise MethodError(f"'{name}' is not a valid method name")
-        hits = []
+        hits, candidates = [], []
         for folder in self.folders:
             for fname in (f"{name}.py", f"a_{name}.py"):
                 p = fname if folder == "." else f"{folder}/{fname}"
+                candidates.append(p)
                 if self.view.exists(p):
                     hits.append((p, folder))
+        for p in [h for h, _ in hits] or candidates:
+            sm = self.view.submodule_of(p)
+            if sm is not None:              # found in it (work tree), or a folder of it (git views)
+                raise MethodError(f"method '{name}': {p} is inside git submodule '{sm}'; accelgit reads methods "
+                                  f"and their sources from this repository only (a submodule holds another "
+                                  f"repository's commit): move the method out of '{sm}'")
         if not hits:
             raise MethodError(f"unknown method '{name}': no {name}.py or a_{name}.py in "
                               f"{', '.join(f + '/' for f in self.folders)} ({self.view.label})")
@@ -87,6 +94,10 @@ class Methods:
             paths.add(self._depend_extra(m, extra))
         sources = {}
         for p in sorted(paths):
+            sm = self.view.submodule_of(p)
+            if sm is not None:
+                raise MethodError(f"{path}: source file '{p}' is inside git submodule '{sm}'; accelgit reads "
+                                  f"sources from this repository only: move it out of '{sm}'")
             blob = self.view.blob(p)
             if blob is None:
                 raise MethodError(f"{path}: source file '{p}' does not exist ({self.view.label})")
