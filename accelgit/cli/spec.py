@@ -78,12 +78,15 @@ COMMANDS: tuple[Cmd, ...] = (
         Opt(("--exit-code",), "exit_code", "flag", help="exit 1 when anything would be built"),
     ), "accelgit.commands.plan:plan_command", fast=True),
     Cmd("verify", "check stored jobs: integrity, identity, currency, provenance, reproducibility", (
-        Arg("jobs", "JOB", "jobs: id, unique prefix, directory name or path", many=True),
-        Opt(("--all",), "all_jobs", "flag", help="every job in every workdir"),
+        Arg("jobs", "JOB", "jobs: id, unique prefix, directory name or path (default: the jobs the "
+                           "current build scripts use)", many=True),
+        Opt(("--all",), "all_jobs", "flag", help="every job in every workdir: integrity and identity, and whether "
+                                                 "the current scripts use it"),
         Opt(("--script",), "scripts", "strs", "SCRIPT", "the jobs a build script uses (repeatable)"),
         Opt(("--at",), "at", "str", "REV", "check currency against this commit"),
         Opt(("--rerun",), "rerun", "flag", help="rebuild each job in a scratch folder and compare"),
         Opt(("--strict",), "strict", "flag", help="jobs built from uncommitted content fail"),
+        Opt(("-v", "--verbose"), "verbose", "flag", help="list every check of every job, not only the failures"),
     ), "accelgit.commands.verify.command:verify_command"),
     Cmd("report", "code-review report of which jobs a change invalidates, and why", (
         Opt(("--base",), "base", "str", "REV", "the revision the change starts from", required=True),

@@ -51,6 +51,10 @@ def verify(repo, *args):
     return proc.returncode, jobs, data
 
 
+def every_job(repo) -> list[str]:
+    return [str(repo.workdir / d) for d in repo.job_dirs()]
+
+
 def failing(jobs: dict) -> set:
     return {(d.rsplit("-", 1)[0], c) for d, checks in jobs.items() for c, (ok, _) in checks.items() if not ok}
 
@@ -83,10 +87,14 @@ def test_untouched_jobs_pass_every_check_and_verify_writes_nothing(built):
         assert checks["reproducible"][1].startswith("rerun gave the same")
     assert snapshot(built.workdir) == before, "verify wrote into the workdir"
 
-    table = built.run("verify", "--all", check=True).stdout
+    text = built.run("verify", check=True).stdout          # the jobs the current scripts use
+    assert text.splitlines() == ["integrity     3 ok", "identity      3 ok", "currency      3 ok",
+                                 "provenance    3 ok", "3 jobs verified: all checks passed"]
+    table = built.run("verify", "-v", check=True).stdout
     assert table.splitlines()[0].split() == ["job", "check", "ok", "detail"]
-    assert "3 jobs verified: all checks passed" in table
-    assert "FAIL" not in table
+    rows = [ln.split()[:3] for ln in table.splitlines() if ln.startswith(("a-", "b-", "c-"))]
+    assert len(rows) == 12 and all(r[2] == "ok" for r in rows)        # every check of every job listed
+    assert "3 jobs verified: all checks passed" in table and "FAIL" not in table
 
 
 # --------------------------------------------------------------- tampering
@@ -251,7 +259,7 @@ def test_rerun_names_the_nondeterministic_file(repo):
 
 def test_rerun_uses_recorded_data_and_inputs_even_after_the_work_tree_changed(built):
     built.write("data/input.txt", "six seven\n")
-    code, jobs, _ = verify(built, "--all", "--rerun")
+    code, jobs, _ = verify(built, *every_job(built), "--rerun")
     # the data change makes a (and so b, c) not current, but each still reproduces
     assert failing(jobs) == {("a", "currency"), ("b", "currency"), ("c", "currency")}
 
@@ -329,7 +337,7 @@ def test_currency_after_editing_a_method(built):
     old = built.git("rev-parse", "HEAD:methods/_helper.py").stdout.strip()
     built.write("methods/_helper.py", "def double(x):\n    return 2 * x\n")
     new = built.git("hash-object", "methods/_helper.py").stdout.strip()
-    code, jobs, _ = verify(built, "--all")
+    code, jobs, _ = verify(built, *every_job(built))
     assert code == 1
     assert failing(jobs) == {("b", "currency"), ("c", "currency")}
     d = {k.rsplit("-", 1)[0]: (k, v) for k, v in jobs.items()}
@@ -364,7 +372,7 @@ def test_currency_after_editing_a_data_file_and_at_an_older_commit(built):
 def test_currency_after_method_removed_and_option_added(built):
     built.remove("methods/c.py")
     built.write("methods/a.py", built.read("methods/a.py").replace('{"scale": 1}', '{"scale": 1, "extra": True}'))
-    _, jobs, _ = verify(built, "--all")
+    _, jobs, _ = verify(built, *every_job(built))
     d = {k.rsplit("-", 1)[0]: v for k, v in jobs.items()}
     assert d["c"]["currency"] == (False, "not current in the work tree: method 'c' no longer exists")
     assert "option 'extra' was added" in d["a"]["currency"][1]
@@ -375,12 +383,12 @@ def test_currency_honours_equivalent_hashes(built):
     recorded = json.loads((dirs(built)["a"] / "job.json").read_text())["source"]
     text = built.read("methods/a.py") + "# a cosmetic comment\n"
     built.write("methods/a.py", text + "equivalent_hashes = {'x': ('%s',)}\n" % recorded)
-    _, jobs, _ = verify(built, "--all")
+    _, jobs, _ = verify(built, *every_job(built))
     det = next(v for k, v in jobs.items() if k.startswith("a-"))["currency"]
     assert det[0] is False and "equivalent_hashes verifier is wrong" in det[1]
     verifier = det[1].split("it should be '")[1].split("'")[0]
     built.write("methods/a.py", text + "equivalent_hashes = {'%s': ('%s',)}\n" % (verifier, recorded))
-    _, jobs, _ = verify(built, "--all")
+    _, jobs, _ = verify(built, *every_job(built))
     a = next(v for k, v in jobs.items() if k.startswith("a-"))
     assert a["currency"] == (True, "current in the work tree (through equivalent_hashes)")
     assert failing(jobs) == set()
@@ -420,7 +428,6 @@ def test_selection_by_prefix_dirname_path_all_and_script(chain_repo):
 def test_bad_selection_is_one_clear_line_and_exit_2(built):
     for args, msg in [
         (["zzzz"], "accelgit: no job matches 'zzzz' in the workdirs (local)"),
-        ([], "accelgit: verify needs something to check: name JOBs, or use --all or --script SCRIPT"),
         (["--script", "nope.py"], "accelgit: no build record for 'nope.py'"),
     ]:
         proc = built.run("verify", *args)
@@ -446,4 +453,39 @@ def test_verify_all_without_any_jobs(repo):
     repo.commit("one")
     code, jobs, data = verify(repo, "--all")
     assert code == 0 and data == {"ok": True, "jobs": []}
-    assert repo.run("verify", "--all", check=True).stdout.strip() == "no jobs to verify"
+    assert repo.run("verify", "--all", check=True).stdout.strip().startswith("no jobs to verify (the current build "
+                                                                             "scripts cannot be planned: no build script")
+    proc = repo.run("verify")                          # nothing named, and no script to say what is used
+    assert proc.returncode == 2 and proc.stderr.startswith("accelgit: verify: nothing to check (the current build "
+                                                           "scripts cannot be planned: no build script found")
+
+
+def test_verify_checks_what_the_current_scripts_use_and_all_is_not_failed_by_history(chain_repo):
+    """A feature branch changes b: its jobs differ from main's.  On the branch,
+    plain verify checks the branch's jobs; --all checks every job's integrity
+    and identity and says which the current scripts use: main's jobs are not
+    current here, which is information, not a failure."""
+    r = chain_repo
+    main_jobs = {j["method"]: j["id"] for j in r.build()["jobs"]}
+    r.git("checkout", "-q", "-b", "feature")
+    r.write("methods/b.py", r.read("methods/b.py") + "\n# feature\n")
+    r.commit("feature: edit b")
+    code, jobs, data = verify(r)
+    assert code == 1 and len(jobs) == 3                 # a (reused from main), and b and c to build
+    b_missing = [d for d, checks in jobs.items() if not checks["integrity"][0]]
+    assert len(b_missing) == 2 and all("not built yet" in jobs[d]["integrity"][1] for d in b_missing)
+    feature_jobs = {j["method"]: j["id"] for j in r.build()["jobs"]}
+    code, jobs, data = verify(r)
+    assert code == 0 and len(jobs) == 3 and failing(jobs) == set()
+    code, jobs, data = verify(r, "--all")
+    assert code == 0 and len(jobs) == 5 and failing(jobs) == set()
+    names = ids_to_dirs(r)
+    for m in ("b", "c"):
+        old, new = jobs[names[main_jobs[m]]]["currency"][1], jobs[names[feature_jobs[m]]]["currency"][1]
+        assert old.startswith("not used by the current build scripts; not current in the work tree"), old
+        assert new == "used by the current build scripts; current in the work tree", new
+    text = r.run("verify", "--all", check=True).stdout
+    assert "FAIL" not in text and text.splitlines()[-1] == "5 jobs verified: all checks passed"
+    shutil.rmtree(r.workdir / names[main_jobs["c"]] / "output")      # damage one of main's jobs
+    code, jobs, data = verify(r, "--all")
+    assert code == 1 and failing(jobs) == {("c", "integrity")}

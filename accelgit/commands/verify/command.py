@@ -9,14 +9,18 @@ from accelgit.commands.verify.checks import (
     check_identity,
     check_integrity,
 )
-from accelgit.commands.verify.select import Target, select
+from accelgit.commands.verify.select import Current, Target, select
 from accelgit.store.jobdir import read_params
 from accelgit.store.workdir import Store
 
 # --------------------------------------------------------------- the command
 
 
-def verify_jobs(repo, config, targets: list[Target], *, at=None, rerun=False, strict=False) -> list[Target]:
+def verify_jobs(repo, config, targets: list[Target], *, at=None, rerun=False, strict=False,
+                used: set | None = None) -> list[Target]:
+    """Every check on every target.  With ``used`` (``--all``: the ids the
+    current build scripts use), currency is information, not a failure: a job
+    of another commit or branch is not current, and need not be."""
     store = Store(config)
     currency = Currency(repo, config, store, at)
     provenance = Provenance(repo, strict)
@@ -27,7 +31,9 @@ def verify_jobs(repo, config, targets: list[Target], *, at=None, rerun=False, st
     try:
         for t in targets:
             if t.path is None:
-                t.add("integrity", False, f"job {t.dirname} is not in any workdir (removed?)")
+                what = "not built yet: the current build scripts would build it ('accelgit build')" \
+                    if t.planned else "not in any workdir (removed?)"
+                t.add("integrity", False, f"job {t.dirname} is {what}")
                 for c in CHECKS[1:] if rerun else CHECKS[1:-1]:
                     t.add(c, False, "not checked: the job is missing")
                 continue
@@ -38,7 +44,12 @@ def verify_jobs(repo, config, targets: list[Target], *, at=None, rerun=False, st
                 for c in CHECKS[2:] if rerun else CHECKS[2:-1]:
                     t.add(c, False, f"not checked: {t.params_error}")
                 continue
-            t.add("currency", *currency.check(t.params))
+            ok, detail = currency.check(t.params)
+            if used is not None:
+                use = "used by the current build scripts" if t.params.get("id") in used else \
+                    "not used by the current build scripts"
+                ok, detail = True, f"{use}; {detail}"
+            t.add("currency", ok, detail)
             t.add("provenance", *provenance.check(t.params))
             if rerunner is not None:
                 t.add("reproducible", *rerunner.check(t))
@@ -51,24 +62,53 @@ def verify_jobs(repo, config, targets: list[Target], *, at=None, rerun=False, st
 
 
 def verify_command(repo, config, *, cwd: str, as_json: bool, jobs: list[str], all_jobs: bool, scripts: list[str],
-                   at: str | None, rerun: bool, strict: bool) -> int:
+                   at: str | None, rerun: bool, strict: bool, verbose: bool) -> int:
     from accelgit.commands.output import emit, stdout_to_stderr
-    from accelgit.core.table import table
     store = Store(config)
-    targets = select(repo, store, jobs, all_jobs=all_jobs, scripts=scripts, cwd=cwd)
+    current = None
     with stdout_to_stderr(as_json):
-        verify_jobs(repo, config, targets, at=at, rerun=rerun, strict=strict)
+        if all_jobs or not (jobs or scripts):
+            current = Current(repo, config, cwd)        # what the current build scripts use
+        targets = select(repo, store, jobs, all_jobs=all_jobs, scripts=scripts, cwd=cwd, current=current)
+        if current is not None and not (all_jobs or jobs or scripts):
+            for t in targets:
+                t.planned = t.id in current.missing
+        verify_jobs(repo, config, targets, at=at, rerun=rerun, strict=strict,
+                    used=current.used if all_jobs and current is not None else None)
     ok = all(c["ok"] for t in targets for c in t.checks)
     if as_json:
         emit({"ok": ok, "jobs": [{"id": (t.params or {}).get("id") or t.id or t.dirname, "checks": t.checks}
                                  for t in targets]})
         return 0 if ok else 1
-    if not targets:
-        print("no jobs to verify")
-        return 0
-    rows = [[t.dirname, c["check"], ("warn" if c["detail"].startswith("warning:") else "ok") if c["ok"] else "FAIL",
-             c["detail"]] for t in targets for c in t.checks]
-    print(table(rows, ["job", "check", "ok", "detail"]))
-    bad = [t for t in targets if not all(c["ok"] for c in t.checks)]
-    print(f"{len(targets)} jobs verified: " + (f"{len(bad)} failed a check" if bad else "all checks passed"))
+    print_summary(targets, verbose, current.note if current is not None else "")
     return 0 if ok else 1
+
+
+def _state(c: dict) -> str:
+    if not c["ok"]:
+        return "FAIL"
+    return "warn" if c["detail"].startswith("warning:") else "ok"
+
+
+def print_summary(targets: list[Target], verbose: bool, note: str) -> None:
+    """Counts per check, then the failing checks (every check with ``verbose``)."""
+    from accelgit.core.table import table
+    if not targets:
+        print("no jobs to verify" + note)
+        return
+    counts: dict[str, dict[str, int]] = {}
+    for t in targets:
+        for c in t.checks:
+            n = counts.setdefault(c["check"], {"ok": 0, "warn": 0, "FAIL": 0})
+            n[_state(c)] += 1
+    shown = [(t, c) for t in targets for c in t.checks if verbose or _state(c) != "ok"]
+    if shown:
+        print(table([[t.dirname, c["check"], _state(c), c["detail"]] for t, c in shown],
+                    ["job", "check", "ok", "detail"]))
+        print()
+    for check, n in counts.items():
+        parts = [f"{n['ok']} ok"] + [f"{n[k]} {k}" for k in ("warn", "FAIL") if n[k]]
+        print(f"{check:<13} {', '.join(parts)}")
+    bad = [t for t in targets if not all(c["ok"] for c in t.checks)]
+    jobs = f"{len(targets)} job{'s' if len(targets) != 1 else ''}"
+    print(f"{jobs} verified: " + (f"{len(bad)} failed a check" if bad else "all checks passed") + note)

@@ -26,6 +26,7 @@ class Target:
     method: str | None = None
     params: dict | None = None
     params_error: str | None = None
+    planned: bool = False           # missing because the current scripts would build it
     checks: list = field(default_factory=list)
 
     @property
@@ -82,10 +83,45 @@ def _script_targets(repo, store: Store, script: str, cwd: str) -> list[Target]:
         raise UsageError(f"{record}: cannot be read: {e}") from None
 
 
-def select(repo, store: Store, jobs: list[str], *, all_jobs: bool, scripts: list[str], cwd: str) -> list[Target]:
-    if not (jobs or all_jobs or scripts):
-        raise UsageError("verify needs something to check: name JOBs, or use --all or --script SCRIPT")
+class Current:
+    """The jobs the current build scripts use: a plan of the work tree (nothing
+    built, nothing written).  ``ids`` in call order, ``missing`` the ones a
+    build would make, ``note`` why the plan is partial or failed."""
+
+    def __init__(self, repo, config, cwd: str):
+        from accelgit.core.errors import AccelgitError
+        from accelgit.git.views import WorktreeView
+        from accelgit.plan.document import run_plan
+        self.ids: list[tuple[str, str]] = []        # (id, method)
+        self.missing: set[str] = set()
+        self.note = ""
+        view = WorktreeView(repo)
+        try:
+            plan = run_plan(repo, config, view, None, cwd, explain=False)
+            for p in plan.planned.values():
+                self.ids.append((p.id, p.method))
+                if p.action == "build":
+                    self.missing.add(p.id)
+            if plan.stopped:
+                self.note = f" (the plan of the current scripts is incomplete: {plan.stopped[0]['message']})"
+        except AccelgitError as e:
+            self.note = f" (the current build scripts cannot be planned: {e})"
+        finally:
+            view.close()
+        self.used = {jid for jid, _ in self.ids}
+
+
+def select(repo, store: Store, jobs: list[str], *, all_jobs: bool, scripts: list[str], cwd: str,
+           current: Current | None = None) -> list[Target]:
+    """The JOBs named, the jobs of ``--script``'s run record, every stored job
+    (``--all``), or, with none of these, the jobs the current build scripts use
+    (``current``: those not built yet are missing targets)."""
     targets: list[Target] = []
+    if not (jobs or all_jobs or scripts):
+        if current.note and not current.ids:
+            raise UsageError(f"verify: nothing to check{current.note}; name JOBs, or use --all or --script SCRIPT")
+        for jid, method in current.ids:
+            targets.append(Target(store.find_by_id(jid, method), id=jid, method=method))
     for spec in jobs:
         targets.append(Target(store.resolve(spec)))
     for script in scripts:
