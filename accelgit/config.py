@@ -11,6 +11,7 @@ from accelgit.core.errors import ConfigError
 
 DEFAULT_SCRIPTS = ("build.py", "build_*.py", "methods/build_*.py")
 
+GC_KEEP = ("branches", "all-commits")
 HOOK_POLICIES = {
     "pre_commit": ("warn", "block", "off"),
     "post_merge": ("warn", "build", "off"),
@@ -28,6 +29,8 @@ class Config:
     workdirs: dict[str, str] = field(default_factory=lambda: {"local": ".accelgit/work"})
     slices: int = 4
     hooks: dict[str, str] = field(default_factory=lambda: {k: v[0] for k, v in HOOK_POLICIES.items()})
+    gc_keep: str = "branches"          # [gc] keep: "branches" (local branch tips, HEAD, tags) | "all-commits"
+    gc_grace_days: float = 14          # [gc] grace_days: jobs built more recently are kept
 
     def workdir_path(self, name: str) -> str:
         path = os.path.expanduser(self.workdirs[name])
@@ -60,7 +63,7 @@ def _str_list(where: str, key: str, value: Any) -> list[str]:
 
 def parse_config(data: dict, root: str, where: str) -> Config:
     cfg = Config(root=root, source=where)
-    known = {"methods", "scripts", "target_workdir", "workdirs", "hooks", "slices"}
+    known = {"methods", "scripts", "target_workdir", "workdirs", "hooks", "slices", "gc"}
     for key, value in data.items():
         if key not in known:
             raise ConfigError(f"{where}: unknown key '{key}' (known: {', '.join(sorted(known))})")
@@ -84,6 +87,21 @@ def parse_config(data: dict, root: str, where: str) -> Config:
             cfg.workdirs = {}
             for name, path in value.items():
                 cfg.workdirs[name] = _expect(where, f"workdirs.{name}", path, str, "a path string")
+        elif key == "gc":
+            _expect(where, key, value, dict, "a table")
+            for gk, gv in value.items():
+                if gk == "keep":
+                    if gv not in GC_KEEP:
+                        raise ConfigError(f"{where}: 'gc.keep' must be one of {', '.join(repr(k) for k in GC_KEEP)}, "
+                                          f"not {gv!r}")
+                    cfg.gc_keep = gv
+                elif gk == "grace_days":
+                    _expect(where, "gc.grace_days", gv, (int, float), "a number of days")
+                    if isinstance(gv, bool) or gv < 0:
+                        raise ConfigError(f"{where}: 'gc.grace_days' must be a number of days, 0 or more")
+                    cfg.gc_grace_days = gv
+                else:
+                    raise ConfigError(f"{where}: unknown key 'gc.{gk}' (known: grace_days, keep)")
         elif key == "hooks":
             _expect(where, key, value, dict, "a table")
             for hk, hv in value.items():
@@ -119,3 +137,10 @@ def load_config(root: str, text_of=None) -> Config:
                 raise ConfigError("pyproject.toml: [tool.accelgit] must be a table")
             return parse_config(data, root, "pyproject.toml [tool.accelgit]")
     return Config(root=root)
+
+
+def config_of_view(root: str, view) -> Config:
+    """The config as ``view`` (an index or a commit) holds it: its own accelgit.toml."""
+    def text_of(rel: str):
+        return view.read(rel).decode("utf-8") if view.exists(rel) else None
+    return load_config(root, text_of)

@@ -106,7 +106,11 @@ COMMANDS: tuple[Cmd, ...] = (
         Arg("file", "FILE", "a file inside a job directory", required=True),
     ), "accelgit.commands.inspect:which_command"),
     Cmd("gc", "remove failed builds, leftover temp folders, and jobs no build script uses", (
-        Opt(("-n", "--dry-run"), "dry_run", "flag", help="only say what would be removed"),
+        Opt(("-n", "--dry-run"), "dry_run", "flag", help="only say what would be removed, and why each job is kept"),
+        Opt(("--all-commits",), "all_commits", "flag", help="keep what any commit in history uses ([gc] keep)"),
+        Opt(("--no-keep-branch-tips",), "no_branch_tips", "flag",
+            help="keep what HEAD uses, not every branch tip and tag"),
+        Opt(("--workdir",), "workdir", "str", "NAME", "clean this configured workdir (default: the target)"),
     ), "accelgit.commands.gc:gc_command"),
     Cmd("hooks install", "install accelgit's git hooks (a hook you already have is kept and still runs)",
         (HOOK_NAMES,), "accelgit.commands.hooks.command:install_command"),

@@ -8,11 +8,12 @@ Removed, in this order:
   job's lock (``.locks/<dirname>.lock``) is held right now;
 * ``incomplete``: job-like folders (``<method>-<12 hex>``) without a
   ``manifest.json``, or whose ``job.json`` cannot be read (never jobs);
-* ``job``: complete jobs no build script uses.  A job is used when a run
-  record (``.runs/*.jsonl``, written by each successful ``accelgit build`` of a
-  script) lists it, or when it is an input, transitively, of a used job (in
-  any configured workdir).  With no run record at all, or an unreadable one,
-  or while a build holds the workdir's session lock, no job is removed;
+* ``job``: complete jobs nothing keeps (gc_keep.py: the build scripts at
+  HEAD, every local branch tip and tag, or every commit; the run records;
+  inputs of kept jobs, transitively, in any workdir; jobs newer than the grace
+  period).  With an unreadable run record, a kept commit whose scripts cannot
+  be planned, or while a build holds the workdir's session lock, no job is
+  removed;
 * ``lock``: per-job lock files nobody holds;
 * ``damaged-index``: ``index.sqlite.damaged`` left by an index repair.
 
@@ -25,6 +26,7 @@ import os
 import shutil
 import uuid
 
+from accelgit.commands.gc_keep import decide
 from accelgit.core.errors import EXIT_FAILED, EXIT_OK
 from accelgit.store import runs
 from accelgit.store.jobdir import is_complete, read_complete_job
@@ -74,8 +76,9 @@ class _Unreadable(Exception):
     pass
 
 
-def referenced_ids(store: Store, records: dict[str, list[str]]) -> set[str]:
-    """Ids in the run records, plus their inputs, transitively, in any workdir."""
+def params_index(store: Store) -> dict[str, dict]:
+    """``{job id: job.json}`` of every complete job in any workdir (references
+    may go through a teammate's workdir)."""
     params_of: dict[str, dict] = {}
     for wd in store.workdirs.values():
         try:
@@ -83,19 +86,7 @@ def referenced_ids(store: Store, records: dict[str, list[str]]) -> set[str]:
                 params_of.setdefault(params["id"], params)
         except OSError as e:    # references may go through it: keep every job
             raise _Unreadable(f"workdir '{wd.name}' cannot be read ({e.strerror or e})") from None
-    todo = [jid for ids in records.values() for jid in ids]
-    seen: set[str] = set()
-    while todo:
-        jid = todo.pop()
-        if jid in seen:
-            continue
-        seen.add(jid)
-        for v in ((params_of.get(jid) or {}).get("jobs") or {}).values():
-            if isinstance(v, str):
-                todo.append(v)
-            elif isinstance(v, list):
-                todo.extend(x for x in v if isinstance(x, str))
-    return seen
+    return params_of
 
 
 class Collector:
@@ -107,14 +98,16 @@ class Collector:
         self.live: list[str] = []
         self.notes: list[str] = []
         self.errors: list[str] = []
+        self.kept_jobs: list[dict] = []
 
     def add(self, kind: str, path: str, reason: str, **extra) -> None:
         rel = os.path.relpath(path, self.path).replace(os.sep, "/")
         self.removed.append({"kind": kind, "path": rel, "bytes": _size(path), "reason": reason, **extra})
 
 
-def collect(store: Store, wd_path: str, build_running: bool) -> tuple[Collector, int]:
-    """Everything to remove from ``wd_path``, and how many complete jobs stay."""
+def collect(repo, store: Store, wd_path: str, build_running: bool, policy: dict) -> tuple[Collector, int]:
+    """Everything to remove from ``wd_path``, and how many complete jobs stay.
+    ``policy``: gc_keep.decide's keep, branch_tips and grace_days."""
     c = Collector(wd_path)
     for name in _listdir(os.path.join(wd_path, FAILED)):
         c.add("failed", os.path.join(wd_path, FAILED, name), "a failed build (kept for its logs)")
@@ -149,20 +142,27 @@ def collect(store: Store, wd_path: str, build_running: bool) -> tuple[Collector,
         c.notes.append("a build is running in this workdir: no job is removed")
     elif problems:
         c.notes.append(f"unreadable run record(s) {', '.join(problems)}: no job is removed")
-    elif not records:
-        c.notes.append("no run records yet (run 'accelgit build' first): no job is removed")
+    elif not records and repo.head() is None:
+        c.notes.append("no run records yet and no commit: no job is removed")
     else:
+        if not records:
+            c.notes.append("no run records yet: the jobs of the kept commits and recent jobs are kept")
         try:
-            used = referenced_ids(store, records)
+            params_of = params_index(store)
         except _Unreadable as e:
             c.notes.append(f"{e}: no job is removed")
-            used = set(p["id"] for p in complete.values())
+            return c, kept
+        k = decide(repo, store.config, records=records, complete=complete, params_of=params_of.get, **policy)
+        c.notes += k.notes
+        if k.blocked:
+            c.notes.append(f"{k.blocked}: no job is removed")
+            return c, kept
         for name, params in complete.items():
-            if params["id"] in used:
+            why = k.reasons.get(params["id"]) or ("being built" if lock_held(wd_path, name) else None)
+            if why:
+                c.kept_jobs.append({"path": name, "id": params["id"], "reason": why})
                 continue
-            if lock_held(wd_path, name):
-                continue
-            c.add("job", os.path.join(wd_path, name), "no build script uses it",
+            c.add("job", os.path.join(wd_path, name), "no kept commit, run record or recent build uses it",
                   id=params["id"], method=params.get("method"), name=params.get("name"))
             kept -= 1
 
@@ -222,10 +222,14 @@ def apply(c: Collector, store: Store) -> int:
     return skipped_jobs
 
 
-def gc_command(repo, config, *, cwd: str, as_json: bool, dry_run: bool) -> int:
+def gc_command(repo, config, *, cwd: str, as_json: bool, dry_run: bool, all_commits: bool,
+               no_branch_tips: bool, workdir: str | None) -> int:
     from accelgit.commands.output import emit
     store = Store(config)
-    wd_path = store.target.path
+    wd_path = store.workdir(workdir).path
+    store.target = store.workdir(workdir)
+    policy = {"keep": "all-commits" if all_commits else config.gc_keep, "branch_tips": not no_branch_tips,
+              "grace_days": config.gc_grace_days}
     session_fd = None
     build_running = False
     if os.path.isdir(wd_path):
@@ -235,7 +239,7 @@ def gc_command(repo, config, *, cwd: str, as_json: bool, dry_run: bool) -> int:
             build_running = session_fd is None
     try:
         if os.path.isdir(wd_path):
-            c, kept = collect(store, wd_path, build_running)
+            c, kept = collect(repo, store, wd_path, build_running, policy)
             if not dry_run:
                 kept += apply(c, store)
         else:
@@ -247,7 +251,7 @@ def gc_command(repo, config, *, cwd: str, as_json: bool, dry_run: bool) -> int:
     counts = {k: sum(1 for i in c.removed if i["kind"] == k) for k in KINDS}
     freed = sum(i["bytes"] for i in c.removed)
     if as_json:
-        emit({"workdir": wd_path, "dry_run": dry_run, "removed": c.removed, "kept": kept,
+        emit({"workdir": wd_path, "dry_run": dry_run, "removed": c.removed, "kept": kept, "kept_jobs": c.kept_jobs,
               "counts": counts, "bytes": freed, "live": c.live, "notes": c.notes, "errors": c.errors})
     else:
         verb = "would remove" if dry_run else "removed"
@@ -257,6 +261,9 @@ def gc_command(repo, config, *, cwd: str, as_json: bool, dry_run: bool) -> int:
             print(f"{verb:12s} {i['kind']:13s} {i['path']}  ({_human(i['bytes'])}: {i['reason']})")
         for n in c.live:
             print(f"{'kept':12s} {'temp':13s} {n}  (a build is running)")
+        if dry_run:
+            for j in c.kept_jobs:
+                print(f"{'would keep':12s} {'job':13s} {j['path']}  ({j['reason']})")
         for n in c.notes:
             print(f"note: {n}")
         parts = [_count(counts[k], k) for k in KINDS if counts[k]]

@@ -366,10 +366,15 @@ def _removed(gc: dict, kind: str) -> list[str]:
     return sorted(i["path"] for i in gc["removed"] if i["kind"] == kind)
 
 
+NO_GRACE = "[gc]\ngrace_days = 0\n"     # jobs built minutes ago may go (the default keeps them 14 days)
+
+
 def test_gc_removes_jobs_no_script_uses(chain_repo: Repo):
     repo = chain_repo
+    repo.write("accelgit.toml", NO_GRACE)
     first = {j["method"]: j for j in repo.build()["jobs"]}
     repo.write("build.py", CHAIN["build.py"].replace('urd.build("c", b=b)', 'urd.build("c", b=b, offset=5)'))
+    repo.commit("c with another offset")              # no branch uses the old c now
     second = {j["method"]: j for j in repo.build()["jobs"]}
     old_c = os.path.basename(first["c"]["path"])
     failed = repo.workdir / ".failed" / "c-0123456789ab.20240101-000000.abcd"
@@ -400,6 +405,9 @@ def test_gc_removes_jobs_no_script_uses(chain_repo: Repo):
 def test_gc_keeps_inputs_of_used_jobs_transitively(chain_repo: Repo):
     repo = chain_repo
     jobs = {j["method"]: j for j in repo.build()["jobs"]}
+    repo.write("accelgit.toml", NO_GRACE)
+    repo.write("build.py", 'def main(urd):\n    urd.build("a", scale=9)\n')
+    repo.commit("HEAD uses none of the built jobs")     # only the (edited) run record keeps them
     record = repo.record_path()
     header, calls = read_record(record)
     write_record(record, header, [j for j in calls if j["method"] == "c"])      # only c is named
@@ -412,6 +420,7 @@ def test_gc_keeps_inputs_of_used_jobs_transitively(chain_repo: Repo):
 
 def test_gc_is_conservative(chain_repo: Repo):
     repo = chain_repo
+    repo.write("accelgit.toml", NO_GRACE)
     repo.build()
     runs = repo.workdir / ".runs"
     record = repo.record_path()
@@ -431,6 +440,9 @@ def test_gc_is_conservative(chain_repo: Repo):
         assert _removed(gc, "job") == [] and any("a build is running" in n for n in gc["notes"])
     finally:
         os.close(fd)
+    assert len(_removed(repo.json("gc"), "job")) == 0                   # HEAD's scripts use all three
+    repo.write("build.py", 'def main(urd):\n    urd.build("a", scale=9)\n')
+    repo.commit("HEAD uses none of them")
     assert len(_removed(repo.json("gc"), "job")) == 3
 
 
@@ -473,8 +485,11 @@ def test_gc_writes_only_the_target_workdir(chain_repo: Repo, tmp_path: Path):
         [workdirs]
         local = ".accelgit/work"
         shared = "{shared}"
+        [gc]
+        grace_days = 0
     """)
     repo.write("build.py", CHAIN["build.py"].replace('urd.build("c", b=b)', 'urd.build("c", b=b, offset=5)'))
+    repo.commit("shared workdir; another c")
     repo.build()
     gc = repo.json("gc")
     assert gc["workdir"] == str(repo.workdir)
@@ -493,12 +508,14 @@ def test_gc_handles_non_ascii_method_names(repo: Repo):
         def main(urd):
             urd.build("größe")
     """)
+    repo.write("accelgit.toml", NO_GRACE)
     repo.commit("non-ascii")
     old = repo.build()["jobs"][0]
     repo.write("build.py", """
         def main(urd):
             urd.build("größe", n=2)
     """)
+    repo.commit("n = 2")
     new = repo.build()["jobs"][0]
     gc = repo.json("gc")
     assert _removed(gc, "job") == [os.path.basename(old["path"])]

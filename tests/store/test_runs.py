@@ -38,6 +38,7 @@ def test_a_record_is_read_as_it_was_written(tmp_path):
 
 def test_a_record_of_an_older_accelgit_keeps_gc_from_removing_until_a_build_replaces_it(chain_repo):
     repo = chain_repo
+    repo.write("accelgit.toml", "[gc]\ngrace_days = 0\n")
     repo.build()
     legacy = repo.workdir / ".runs" / "other.py.json"          # an older accelgit's record of another script
     legacy.write_text('{"script": "other.py", "jobs": [\n{"id": "x", "method": "a", "name": "a"}\n]}\n')

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import sys
 
+from accelgit.config import config_of_view
 from accelgit.core.errors import EXIT_INTERNAL, AccelgitError, UsageError
 
 HOOKS = ("pre-commit", "post-merge", "post-checkout")
@@ -36,21 +37,12 @@ class Outcome:
 # --------------------------------------------------------------- planning
 
 
-def _view_config(repo, view):
-    """The config as ``view`` holds it (the staged or committed accelgit.toml)."""
-    from accelgit.config import load_config
-
-    def text_of(rel: str):
-        return view.read(rel).decode("utf-8") if view.exists(rel) else None
-    return load_config(repo.root, text_of)
-
-
 def _plan(repo, view, explain=True):
     """The plan of ``view`` (a compact ``plan.Plan``, read like the ``plan --json``
     document), or None when the view has no build script."""
     from accelgit.build.scripts import find_scripts
     from accelgit.plan.document import run_plan
-    config = _view_config(repo, view)
+    config = config_of_view(repo.root, view)
     try:
         find_scripts(view, config, None)
     except UsageError:
@@ -150,7 +142,7 @@ def _could_matter(repo, changed: set, view) -> bool:
         return False
     if any(p.endswith(".py") or p in ("accelgit.toml", "pyproject.toml") for p in changed):
         return True
-    return bool(changed & _declared_paths(view, _view_config(repo, view)))
+    return bool(changed & _declared_paths(view, config_of_view(repo.root, view)))
 
 
 def _stopped(plan: dict) -> list[str]:
