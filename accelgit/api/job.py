@@ -69,14 +69,13 @@ class Job:
 
     def load(self, name: str | None = None) -> Any:
         """The job's result, or the object ``job.save`` stored as ``name``."""
-        import pickle  # here: build scripts that never load a pickle do not pay for it
         self._ready()
         if name is None:
             if os.path.exists(os.path.join(self.path, RESULT_JSON)):
                 return json.loads(verified_bytes(self.path, RESULT_JSON))
-            return pickle.loads(verified_bytes(self.path, RESULT_PICKLE))
+            return load_pickle(verified_bytes(self.path, RESULT_PICKLE))
         rel = os.path.relpath(self.filename(name), self.path).replace(os.sep, "/")
-        return pickle.loads(verified_bytes(self.path, rel))
+        return load_pickle(verified_bytes(self.path, rel))
 
     def files(self) -> list[str]:
         """The files the job wrote, relative to its output folder."""
@@ -126,3 +125,21 @@ def flat_inputs(inputs: dict):
             yield from v
         elif v is not None:
             yield v
+
+
+# Where classes of accelgit's own that a job's result may hold (a Job, the
+# options mapping) lived before the layered package: pickles written then
+# name these modules.
+_MOVED = {"accelgit.jobref": "accelgit.api.job", "accelgit.runner": "accelgit.api.running"}
+
+
+def load_pickle(data: bytes):
+    """``pickle.loads`` of bytes already checked against a job's manifest,
+    reading pickles written by accelgit before its modules moved."""
+    import pickle  # here: build scripts that never load a pickle do not pay for it
+
+    class Unpickler(pickle.Unpickler):
+        def find_class(self, module, name):
+            return super().find_class(_MOVED.get(module, module), name)
+    import io
+    return Unpickler(io.BytesIO(data)).load()

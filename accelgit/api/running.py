@@ -28,6 +28,8 @@ class ReadOnly(Mapping):
         return len(self._data)
 
     def __getattr__(self, k):
+        if k == "_data" or k.startswith("__"):         # not set yet (unpickling), or a protocol method
+            raise AttributeError(k)
         try:
             return self._data[k]
         except KeyError:

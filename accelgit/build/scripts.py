@@ -85,6 +85,10 @@ class Session:
                 exec(compiled, ns)
             except AccelgitError:
                 raise
+            except SystemExit as e:
+                if _failed_exit(script, filename, e):
+                    raise _exit_error(script, filename, e) from None
+                return urd                  # sys.exit(0) while loading: a script with nothing to build
             except Exception as e:  # noqa: BLE001
                 raise _script_error(script, filename, e) from None
             main = ns.get("main")
@@ -92,6 +96,9 @@ class Session:
                 raise ScriptError(f"{script}: a build script needs a 'def main(urd):' function, and this one has none")
             try:
                 main(urd)
+            except SystemExit as e:         # sys.exit(0) ends the script as a return would
+                if _failed_exit(script, filename, e):
+                    raise _exit_error(script, filename, e) from None
             except (AccelgitError, KeyboardInterrupt):
                 raise
             except Exception as e:  # noqa: BLE001
@@ -105,6 +112,21 @@ class Session:
 
     def submit(self, spec: JobSpec) -> Job:
         raise NotImplementedError
+
+
+class ScriptExited(AccelgitError):
+    """A build script called sys.exit with a failure code: a failed script (exit 1)."""
+    exit_code = 1
+
+
+def _failed_exit(script: str, filename: str, e: SystemExit) -> bool:
+    return e.code not in (None, 0)
+
+
+def _exit_error(script: str, filename: str, e: SystemExit) -> ScriptExited:
+    where = _script_error(script, filename, e)      # names the line
+    loc = str(where).split(": SystemExit")[0]
+    return ScriptExited(f"{loc}: the build script called sys.exit({e.code!r})")
 
 
 def _script_error(script: str, filename: str, e: BaseException) -> ScriptError:

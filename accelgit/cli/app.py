@@ -46,7 +46,7 @@ def _parameter(p) -> inspect.Parameter:
         if p.metavar:
             kw["metavar"] = p.metavar
         if p.kind == "int":
-            kw["min"] = 1
+            kw["min"] = p.minimum
         info = typer.Option(*p.flags, **kw)
         default = inspect.Parameter.empty if p.required else False if p.kind == "flag" else p.default
     return inspect.Parameter(p.dest, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=Annotated[typ, info])
@@ -114,7 +114,7 @@ def run(args: list[str]) -> int:
         return handle_error(KeyboardInterrupt())
     except Exception as e:  # noqa: BLE001 - a usage error if click says so, else handle_error's
         if _is_click_error(e) and type(e).__name__ == "NoArgsIsHelpError":
-            print(e.format_message(), end="")          # a group called alone: its help, as git does
+            print(e.format_message().rstrip("\n"))        # a group called alone: its help, as git does
             return e.exit_code
         if _is_click_error(e):
             ctx = getattr(e, "ctx", None)

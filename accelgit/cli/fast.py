@@ -78,7 +78,7 @@ def parse(args: list[str]) -> tuple[spec.Cmd, dict] | None:
             return None
         if o.kind == "int":
             n = _positive_int(value)
-            if n is None:
+            if n is None or n < o.minimum:
                 return None
             kw[o.dest] = n
         else:

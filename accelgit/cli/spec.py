@@ -16,12 +16,12 @@ class Opt:
     command function gets), ``kind`` ("flag" | "str" | "int" (>= 1) | "strs":
     repeatable).  (Plain classes, not dataclasses: this module is imported by
     every command, and a dataclass costs a compile at import.)"""
-    __slots__ = ("flags", "dest", "kind", "metavar", "help", "default", "required")
+    __slots__ = ("flags", "dest", "kind", "metavar", "help", "default", "required", "minimum")
 
     def __init__(self, flags: tuple[str, ...], dest: str, kind: str, metavar: str = "", help: str = "",
-                 default: object = None, required: bool = False):
+                 default: object = None, required: bool = False, minimum: int = 1):
         self.flags, self.dest, self.kind, self.metavar = flags, dest, kind, metavar
-        self.help, self.default, self.required = help, default, required
+        self.help, self.default, self.required, self.minimum = help, default, required, minimum
 
     @property
     def spelling(self) -> str:
@@ -100,7 +100,7 @@ COMMANDS: tuple[Cmd, ...] = (
     ), "accelgit.commands.inspect:show_command"),
     Cmd("log", "list built jobs, newest first", (
         Opt(("--method",), "method", "str", "NAME", "only jobs of this method"),
-        Opt(("-n", "--limit"), "limit", "int", "N", "at most this many (default: 50)", 50),
+        Opt(("-n", "--limit"), "limit", "int", "N", "at most this many (default: 50; 0: all)", 50, minimum=0),
     ), "accelgit.commands.inspect:log_command"),
     Cmd("which", "which job made FILE", (
         Arg("file", "FILE", "a file inside a job directory", required=True),

@@ -14,6 +14,7 @@ import posixpath
 from typing import Callable, Iterable
 
 from accelgit.core.errors import MethodError
+from accelgit.core.identity import git_blob_sha1
 
 # (level, module or None, [imported names]) per import statement
 ImportRef = tuple[int, "str | None", list[str]]
@@ -66,13 +67,17 @@ class ImportResolver:
         refs = self._refs.get(k) if k else None
         if refs is None and self.cache is not None:
             cached = self.cache.get(k, "refs")
-            if cached is not None:
-                refs = self._refs[k] = [(level, module, names) for level, module, names in cached]
+            try:
+                refs = self._refs[k] = [(level, module, names) for level, module, names in cached or ()] \
+                    if cached is not None else None
+            except (TypeError, ValueError):         # a damaged entry: parse instead
+                refs = None
         if refs is None:
-            refs = import_refs(parse_source(self.read(path), path))
+            data = self.read(path)
+            refs = import_refs(parse_source(data, path))
             if k:
                 self._refs[k] = refs
-                if self.cache is not None:
+                if self.cache is not None and git_blob_sha1(data) == k:     # not edited meanwhile
                     self.cache.put(k, refs=refs)
         return refs
 

@@ -72,11 +72,16 @@ class Methods:
         m = Method(name=name, path=path, folder=folder)
         blob = self.view.blob(path)
         decl = self.known.get(blob, "decl")
+        hit = False
         if decl is not None and not self.view.is_link(path):
-            from_cache(m, decl)
-            cut_blob = self.known.get(blob, "cut")
-            self.resolver.known(blob, [(lv, mod, names) for lv, mod, names in self.known.get(blob, "refs") or ()])
-        else:
+            try:
+                from_cache(m, decl)
+                cut_blob = self.known.get(blob, "cut")
+                self.resolver.known(blob, [(lv, mod, names) for lv, mod, names in self.known.get(blob, "refs") or ()])
+                hit = True
+            except (KeyError, TypeError, ValueError, AttributeError):      # a damaged entry: parse instead
+                m = Method(name=name, path=path, folder=folder)
+        if not hit:
             data = self._read_source(path)
             tree = parse_source(data, path)                 # one parse: declarations and imports
             declarations_from_tree(m, tree)
@@ -84,7 +89,8 @@ class Methods:
             cut_blob = git_blob_sha1(cut) if cut is not None else None
             refs = import_refs(tree)
             self.resolver.known(blob, refs)
-            self.known.put(blob, decl=to_cache(m), refs=refs, cut=cut_blob)
+            if blob is not None and git_blob_sha1(data) == blob:    # not edited between hashing and reading
+                self.known.put(blob, decl=to_cache(m), refs=refs, cut=cut_blob)
         overlap = set(m.options) & set(m.jobs)
         if overlap:
             raise MethodError(f"{path}: '{sorted(overlap)[0]}' is declared both as an option and as an input job")

@@ -17,6 +17,7 @@ import sys
 
 from accelgit.plan.engine import PlanSession
 
+
 class Baseline:
     """The calls of the build scripts at ``commit`` (None: there is none, say why in ``label``)."""
 
@@ -68,10 +69,12 @@ class Baseline:
         """``(id, identity, built)`` of this call at the baseline, or None (no such
         call, or no baseline at all: then ``problem`` says why)."""
         self.plan()
-        return self._calls.get((script, method, name, occ))
+        return (self._calls or {}).get((script, method, name, occ))
 
     def finish(self) -> None:
-        self._calls = None
+        """Drop the calls (the reasons are made); ``ids`` stay."""
+        if self._calls is not None:
+            self._calls = {}
 
 
 def baseline_for(repo, view) -> Baseline:

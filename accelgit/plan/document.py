@@ -20,14 +20,14 @@ from collections.abc import Mapping, Sequence
 from accelgit.core.errors import PlanStopped
 from accelgit.core.table import table_lines
 
-_HEAD = ("scripts", "view", "complete", "stopped", "summary")
+_HEAD = ("scripts", "view", "baseline", "complete", "stopped", "summary")
 
 _JOB_KEYS = ("id", "method", "name", "action", "reasons", "inputs", "script", "line", "path")
 
 HEADERS = ["job", "method", "action", "reasons"]
 
 
-def run_plan(repo, config, view, scripts=None, cwd=None, explain: bool = True) -> Plan:
+def run_plan(repo, config, view, scripts=None, cwd=None, explain: bool = True, baseline=None) -> Plan:
     """The plan of ``scripts`` (default: the configured globs) in ``view``;
     without ``explain``, no reasons (only what is reused and what is built).
 
@@ -35,7 +35,10 @@ def run_plan(repo, config, view, scripts=None, cwd=None, explain: bool = True) -
     """
     from accelgit.build.scripts import find_scripts
     from accelgit.plan.engine import PlanSession
-    session = PlanSession(repo, config, view, explain=explain)
+    if explain and baseline is None:
+        from accelgit.plan.baseline import baseline_for
+        baseline = baseline_for(repo, view)         # what the reasons compare with: HEAD, or a parent
+    session = PlanSession(repo, config, view, explain=explain, baseline=baseline)
     paths = find_scripts(view, config, list(scripts) if scripts else None, cwd)
     stopped = []
     with contextlib.redirect_stdout(sys.stderr):
@@ -68,6 +71,9 @@ class Plan(Mapping):
         self.scripts, self.view, self.stopped = scripts, label, stopped
         n_build = sum(1 for p in self.planned.values() if p.action == "build")
         self.summary = {"build": n_build, "reuse": len(self.planned) - n_build}
+        base = session.baseline
+        # what the reasons compare with: {"label": "HEAD", "commit": sha or None}, or None without reasons
+        self.baseline = None if base is None else {"label": base.label, "commit": base.commit}
 
     def __getitem__(self, key):
         if key == "jobs":
@@ -160,8 +166,13 @@ def render(doc) -> str:
 
 def render_lines(doc):
     """The lines of ``render``, one table row at a time."""
-    label = doc["view"] if doc["view"] in ("worktree", "index") else f"commit {doc['view'][:12]}"
-    yield f"plan of {label}"
+    label = {"worktree": "the work tree", "index": "the index"}.get(doc["view"]) or f"commit {doc['view'][:12]}"
+    base = doc.get("baseline")
+    if base is None:
+        yield f"plan of {label}"
+    else:
+        against = f"{base['label']} ({base['commit'][:7]})" if base["commit"] else f"nothing ({base['label']}: none)"
+        yield f"plan of {label}, reasons against {against}"
     for script in doc["scripts"]:
         yield ""
         yield f"{script}:"

@@ -55,7 +55,10 @@ class PlanSession(Session):
 
     mode = "plan"
 
-    def __init__(self, repo, config, view, explain: bool = False):
+    def __init__(self, repo, config, view, explain: bool = False, baseline=None, keep_calls: bool = False):
+        """With ``explain``, reasons against ``baseline`` (plan/baseline.py); with
+        ``keep_calls``, every call's id, identity and whether it is built, by
+        (script, method, name, occurrence), in ``calls`` (what a baseline is)."""
         super().__init__(repo, config, view)
         self.store = Store(config, readonly=True)
         self.planned: dict[str, Planned] = {}       # job id -> first use, in order
@@ -66,7 +69,9 @@ class PlanSession(Session):
         self._folders: dict[str, str] = {}
         self._last = None
         self.current_script: str | None = None
-        self.reasoner = Reasoner(self) if explain else None
+        self.baseline = baseline if explain else None
+        self.reasoner = Reasoner(self, baseline) if explain else None
+        self.calls: dict[tuple, tuple] | None = {} if keep_calls else None
 
     def new_joblist(self) -> PlanJobList:
         """``urd.joblist`` (urd.py asks): compact, Job references made when read."""
@@ -84,6 +89,11 @@ class PlanSession(Session):
         if known is None:
             known = self._plan(spec, m, script, occ)
         self._last = known
+        if self.calls is not None:
+            p = known[0] if type(known) is tuple else known
+            sm = spec.method
+            self.calls[ck + (occ,)] = (spec.id, {"sources": sm.sources, "source": sm.digest, "options": spec.options,
+                                                 "files": spec.files, "jobs": spec.jobs}, p.action == "reuse")
         return self.job_of(known)
 
     def _plan(self, spec, m: str, script: str, occ: int):

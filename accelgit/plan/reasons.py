@@ -1,7 +1,7 @@
 """Why a planned job must be built: each job is compared with the job *the
-same urd.build call* produced last time (``lastrun.py`` finds it: by the
-script's run record, else the newest job of that method and name), through
-the one job-vs-job comparison (``diff.py``), and the reasons are worded.
+same urd.build call* gives at the baseline commit (``baseline.py``: HEAD for
+the work tree and the index), through the one job-vs-job comparison
+(``diff.py``), and the reasons are worded.
 
 Memory is linear and small (a few hundred bytes a job): a build job is
 compared with its previous job as it is submitted (its inputs were all
@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING
 
 from accelgit.core.identity import job_dirname
 from accelgit.plan.diff import MISSING, diff, identity
-from accelgit.plan.lastrun import GitInfo, LastRun
+from accelgit.plan.gitinfo import GitInfo
 
 if TYPE_CHECKING:
+    from accelgit.plan.baseline import Baseline
     from accelgit.plan.engine import Planned, PlanSession
 
 # ------------------------------------------------------------------ reasons
@@ -31,30 +32,27 @@ _BATCH = 256
 class Reasoner:
     """Finds each job's previous job and says what differs; hop counts."""
 
-    def __init__(self, session: PlanSession):
+    def __init__(self, session: PlanSession, baseline: Baseline):
         self.s = session
-        self.last = LastRun(session.store)
+        self.base = baseline
         self._builds: list[tuple] = []          # build jobs not compared yet (flush)
         self._strs: dict[str, str] = {}
         self._git = GitInfo(session.repo, session.view)
 
     def finish(self) -> None:
         self.flush()
-        self.last.finish()
+        self.base.finish()
         self._strs = None
 
     # -- as jobs are submitted
     def submitted(self, p: Planned, spec, occ: int) -> None:
-        rid = self.last.record_id(p.script, p.method, p.name, occ)
-        what = (spec.force, spec.method, spec.options, spec.files, spec.jobs, rid, occ)
+        what = (spec.force, spec.method, spec.options, spec.files, spec.jobs, occ)
         if p.action == "build":
             self._builds.append((p, what))
             if len(self._builds) >= _BATCH:
                 self.flush()
-        elif rid == p.id == spec.id:
-            p.hops, p.root = 0, p.id        # the job of last time: nothing differs
         else:
-            p.state = ("snap",) + what      # compared if a build needs it
+            p.state = ("snap",) + what      # compared only if a build needs it (a changed input)
 
     def flush(self) -> None:
         """Compare the build jobs submitted since the last flush, in order.  (In
@@ -95,14 +93,16 @@ class Reasoner:
             stack.pop()
 
     # -- differences
-    def _compare(self, p: Planned, force, method, options, files, jobs, rid, occ) -> tuple:
-        """(own reasons, whether the job changed itself, changed inputs (name, old id, new id))."""
+    def _compare(self, p: Planned, force, method, options, files, jobs, occ) -> tuple:
+        """(own reasons, whether the job changed itself, changed inputs (name, old id, new id)),
+        against the same call at the baseline."""
         reasons = [("forced",)] if force else []
-        prev, why = self.last.previous(p, rid, occ)
-        if prev is None:
+        entry = self.base.call(p.script, p.method, p.name, occ)
+        if entry is None:
             if p.action == "build":
-                reasons.append(why)
+                reasons.append(("new", 0) if self.base.problem else ("new", 1, occ))
             return reasons, True, ()
+        _, prev, built = entry
         own, changed = [], []
         strs = self._strs
         for d in diff(prev, identity(method.sources, method.digest, options, files, jobs)):
@@ -123,7 +123,9 @@ class Reasoner:
                 own.append(("input0", k, x))
         changed_inputs = tuple((k, x, y) for k, x, y in changed if y is not None)
         reasons += own
-        if p.action == "build" and not reasons and not changed_inputs:
+        if p.action == "build" and not built:
+            reasons.append(("new", 5))          # the baseline's job of this call is not built either
+        elif p.action == "build" and not reasons and not changed_inputs:
             reasons.append(("new", 4))
         return reasons, own_change, changed_inputs
 
@@ -141,6 +143,16 @@ class Reasoner:
             reasons += [("input", k, x, y) for k, x, y in changed]     # hops: from y's, when written
         p.reasons = reasons[0] if len(reasons) == 1 else tuple(reasons)
 
+    def _new_detail(self, p: Planned, r: tuple) -> str:
+        code, base = r[1], self.base.name
+        if code == 0:
+            return f"nothing to compare with: {self.base.problem}"
+        if code == 1:
+            return f"no such call at {base} ({p.script}: {p.method} '{p.name}', call {r[2] + 1} is new)"
+        if code == 5:
+            return f"its job at {base} is not built either"
+        return f"nothing differs from {base}"
+
     # -- the JSON shape
     def reason_dicts(self, p: Planned) -> list[dict]:
         """``p``'s reasons as ``{"kind", "detail", ...}`` dicts (SPEC §7)."""
@@ -151,7 +163,7 @@ class Reasoner:
             if kind == "forced":
                 out.append({"kind": "forced", "detail": "force_build=True"})
             elif kind == "new":
-                out.append({"kind": "new", "detail": _new_detail(p, r)})
+                out.append({"kind": "new", "detail": self._new_detail(p, r)})
             elif kind in ("source", "file"):
                 _, path, a, b = r
                 when = self._git.describe(path, b) if b else ""
@@ -190,19 +202,6 @@ class Reasoner:
                               f"from the change in {root_name}",
                     "input": k, "old": x, "new": y, "hops": hops, "root": root})
         return out
-
-
-def _new_detail(p: Planned, r: tuple) -> str:
-    code = r[1]
-    if code == 1:
-        return f"no earlier job of this call ({p.script}: {p.method} '{p.name}', call {r[2] + 1} is new)"
-    if code == 2:
-        return f"no earlier job of this call: {job_dirname(p.method, p.id)} has no manifest.json (incomplete)"
-    if code == 3:
-        return f"no earlier job of this call: {job_dirname(p.method, p.id)} was built before but is in no workdir now"
-    if code == 4:
-        return "no earlier job of this call differs (nothing to compare)"
-    return "no earlier job of this call"
 
 
 def _show(v) -> str:

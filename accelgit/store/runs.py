@@ -18,7 +18,7 @@ from accelgit.store.layout import RUNS, run_record_path
 
 FORMAT = 2
 SUFFIX = ".jsonl"
-LEGACY_SUFFIX = ".json"         # records of accelgit before format 2: read by nothing, replaced by a build
+LEGACY_SUFFIX = ".json"         # records of accelgit before format 2: still read; a build replaces them
 
 
 class RecordError(Exception):
@@ -44,7 +44,10 @@ def write(workdir: str, script: str, header: dict, jobs: Iterable[dict]) -> str:
 def read(path: str) -> tuple[dict, Iterator[dict]]:
     """``(header, jobs)`` of a record; ``jobs`` yields one call's dict at a time
     (a record of 10,000 jobs is never held whole).  Raises FileNotFoundError,
-    OSError, or RecordError for a damaged record (also while iterating)."""
+    OSError, or RecordError for a damaged record (also while iterating).  A
+    record of an older accelgit (``.json``, one JSON document) is read whole."""
+    if path.endswith(LEGACY_SUFFIX):
+        return _read_legacy(path)
     f = open(path, encoding="utf-8")
     try:
         header = _line(f.readline(), path, 1)
@@ -54,6 +57,19 @@ def read(path: str) -> tuple[dict, Iterator[dict]]:
         f.close()
         raise
     return header, _jobs(f, path)
+
+
+def _read_legacy(path: str) -> tuple[dict, Iterator[dict]]:
+    with open(path, encoding="utf-8") as f:
+        try:
+            data = json.load(f)
+        except ValueError:
+            raise RecordError(f"{path}: not valid JSON") from None
+    jobs = data.get("jobs") if isinstance(data, dict) else None
+    if not isinstance(jobs, list) or not all(
+            isinstance(j, dict) and all(isinstance(j.get(k), str) for k in ("id", "method", "name")) for j in jobs):
+        raise RecordError(f"{path}: not a run record")
+    return {k: v for k, v in data.items() if k != "jobs"}, iter(jobs)
 
 
 def _jobs(f, path: str) -> Iterator[dict]:
@@ -79,8 +95,7 @@ def _line(text: str, path: str, n: int) -> dict:
 
 def read_all(workdir: str, what: str = "id") -> tuple[dict[str, list], list[str]]:
     """``({record file name: [each call's `what`]}, [unreadable record names])``
-    of every run record in ``workdir``.  A record of an older accelgit counts as
-    unreadable (gc then removes nothing) until a build of its script replaces it."""
+    of every run record in ``workdir``, an older accelgit's too."""
     out: dict[str, list] = {}
     problems = []
     folder = os.path.join(workdir, RUNS)
@@ -89,10 +104,7 @@ def read_all(workdir: str, what: str = "id") -> tuple[dict[str, list], list[str]
     except (FileNotFoundError, NotADirectoryError):
         return out, problems
     for name in names:
-        if name.endswith(LEGACY_SUFFIX) and not name.startswith("."):
-            problems.append(f"{RUNS}/{name} (written by an older accelgit: 'accelgit build' replaces it)")
-            continue
-        if not name.endswith(SUFFIX) or name.startswith("."):
+        if not name.endswith((SUFFIX, LEGACY_SUFFIX)) or name.startswith("."):
             continue
         try:
             _, jobs = read(os.path.join(folder, name))

@@ -197,3 +197,23 @@ def test_bad_input(tmp_path: Path, case: Case):
         assert debug.returncode == case.code
         assert "Traceback (most recent call last)" in debug.stderr
         assert debug.stderr.strip().splitlines()[-1] == ours[0]
+
+
+def test_a_build_script_that_calls_sys_exit(tmp_path):
+    """A failing exit is a failed script, exit 1, one line naming it; exit 0
+    ends the script like a return, and its run is still recorded."""
+    r = make_repo(tmp_path)
+    r.write("methods/a.py", "def synthesis():\n    return 1\n")
+    r.write("build.py", "import sys\n\ndef main(urd):\n    urd.build('a')\n    sys.exit(3)\n")
+    r.commit("exit 3")
+    proc = r.run("build")
+    assert proc.returncode == 1 and proc.stderr == "accelgit: build.py:5: the build script called sys.exit(3)\n"
+    for args in (["plan"], ["verify"]):
+        proc = r.run(*args)
+        assert proc.returncode in (1, 2) and "the build script called sys.exit(3)" in proc.stderr, proc
+        assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    r.write("build.py", "import sys\n\ndef main(urd):\n    urd.build('a')\n    sys.exit(0)\n    urd.build('nope')\n")
+    r.commit("exit 0")
+    proc = r.run("build", "--json", check=True)
+    assert (r.workdir / ".runs" / "build.py.jsonl").exists()
+    assert r.run("verify", check=True).stdout.splitlines()[-1] == "1 job verified: all checks passed"

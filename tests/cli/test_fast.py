@@ -190,3 +190,35 @@ def test_version(chain_repo):
     for args in (["--version"], ["--version", "-C", "x"]):
         proc = chain_repo.run(*args)
         assert (proc.returncode, proc.stdout) == (0, f"accelgit {__version__}\n"), proc.stderr
+
+
+def test_log_takes_zero_for_all(monkeypatch):
+    assert typer_kwargs(["log", "-n", "0"], monkeypatch)[1]["limit"] == 0
+    assert app.run(["log", "-n", "-1"]) == 2
+
+
+def test_a_group_alone_prints_its_help_with_a_final_newline(capsys):
+    assert app.run(["hooks"]) == 2
+    out = capsys.readouterr().out
+    assert out.startswith("usage: accelgit hooks") and out.endswith("\n") and not out.endswith("\n\n\n")
+
+
+def test_installs_from_before_the_layered_package_still_work(chain_repo):
+    """An older install's console script imports accelgit.entry, and its git
+    hooks accelgit.hook_run: both still run the command line."""
+    import subprocess
+    import sys
+    for code, args in (("from accelgit.entry import main; raise SystemExit(main())", ["--version"]),
+                       ("from accelgit.hook_run import main; raise SystemExit(main())", ["bogus"])):
+        proc = subprocess.run([sys.executable, "-c", code, *args], cwd=chain_repo.path, env=chain_repo.env,
+                              capture_output=True, text=True)
+        if args == ["--version"]:
+            assert proc.returncode == 0 and proc.stdout.startswith("accelgit ")
+        else:
+            assert (proc.returncode, proc.stderr) == (
+                2, "accelgit: unknown hook 'bogus' (accelgit has: pre-commit, post-merge, post-checkout)\n")
+    hook = chain_repo.path / ".git" / "hooks" / "pre-commit"
+    chain_repo.run("hooks", "install", check=True)
+    hook.write_text(hook.read_text().replace("from accelgit.cli.main import main", "from accelgit.hook_run import main"))
+    status = chain_repo.run("hooks", "status", check=True).stdout
+    assert "written by another accelgit version: run 'accelgit hooks install'" in status

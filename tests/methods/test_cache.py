@@ -113,3 +113,33 @@ def test_a_bad_cache_is_ignored_and_the_jobs_are_the_same(chain_repo, damage):
 def test_turned_off_it_writes_nothing(chain_repo):
     chain_repo.run("plan", env={"ACCELGIT_METHODCACHE": "0"}, check=True)
     assert not (chain_repo.path / ".git" / cache_module.FILENAME).exists()
+
+
+def test_a_file_edited_between_hashing_and_reading_is_not_cached(repo, monkeypatch):
+    repo.write("methods/m.py", "import helper\noptions = {'n': 1}\n\ndef synthesis():\n    pass\n")
+    repo.write("methods/helper.py", "X = 1\n")
+    repo.commit("m")
+    repo.write("methods/m.py", repo.read("methods/m.py") + "# edited\n")     # hashed from disk
+    view, ms = methods_of(repo)
+    blob = view.blob("methods/m.py")
+    real_read = view.read
+    monkeypatch.setattr(view, "read", lambda p: b"options = {'n': 2}\ndef synthesis():\n    pass\n"
+                        if p == "methods/m.py" else real_read(p))          # changed after it was hashed
+    ms.get("m")
+    assert ms.known.get(blob, "decl") is None                             # what was read is not that blob's
+    view.close()
+    view, ms = methods_of(repo)
+    m = ms.get("m")
+    view.close()
+    assert m.options == {"n": 1} and set(m.sources) == {"methods/m.py", "methods/helper.py"}
+
+
+def test_a_damaged_entry_is_parsed_again(chain_repo):
+    chain_repo.run("plan", check=True)
+    path = chain_repo.path / ".git" / cache_module.FILENAME
+    data = json.loads(path.read_text())
+    for e in data["entries"].values():
+        e["decl"], e["refs"] = ["x"], "y"
+    path.write_text(json.dumps(data))
+    plain = chain_repo.run("plan", "--json", env={"ACCELGIT_METHODCACHE": "0"}, check=True).stdout
+    assert chain_repo.run("plan", "--json", check=True).stdout == plain

@@ -152,9 +152,13 @@ def test_source_edit_of_a_rebuilds_the_chain_with_hops(built):
     (rc,) = jobs["c"]["reasons"]
     assert (rc["kind"], rc["input"], rc["hops"], rc["root"]) == ("input", "b", 2, jobs["a"]["id"])
     assert "2 hops" in rc["detail"]
-    # committed: the reason names the commit that last changed the file
+    # committed: the work tree is HEAD now, and the reasons compare with HEAD: nothing differs,
+    # and HEAD's job is not built
     sha = built.commit("tweak a")
     (ra,) = by_name(plan(built))["a"]["reasons"]
+    assert (ra["kind"], ra["detail"]) == ("new", f"its job at HEAD ({sha[:7]}) is not built either")
+    # the commit itself, against its parent: the reason names the commit that last changed the file
+    (ra,) = by_name(plan(built, "--at", "HEAD"))["a"]["reasons"]
     assert ra["commit"] == short_log(built, "methods/a.py") and sha.startswith(ra["commit"])
     assert ra["detail"].endswith(f", last changed in {ra['commit']}")
 
@@ -247,7 +251,7 @@ def test_new_call_forced_and_duplicate_use(built):
     assert [j["name"] for j in doc["jobs"] if j["script"] == "build.py"] == ["a", "b", "c", "c2"]
     assert builds(doc) == {"c2"}          # the forced call is the same job as the first 'a': listed once
     (r,) = jobs["c2"]["reasons"]
-    assert r["kind"] == "new" and r["detail"].startswith("no earlier job of this call")
+    assert r["kind"] == "new" and r["detail"].startswith("no such call at HEAD (")
     built.write("build.py", """
         def main(urd):
             a = urd.build("a", force_build=True)

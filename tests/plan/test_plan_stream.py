@@ -8,13 +8,14 @@ the run record reader, ``urd.joblist``) must say what the plain ones said."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
 import textwrap
 
 import pytest
-from conftest import Repo, built_template, copy_of, read_record
+from conftest import Repo, built_template, copy_of
 
 PIPE = {
     "data/words.txt": "alpha beta\n",
@@ -92,7 +93,8 @@ r = find_repo(".")
 v = make_view(r, False, None)
 doc = make_plan(r, load_config(r.root), v, None, cwd=".")
 v.close()
-out = ["plan of worktree"]
+b = doc["baseline"]
+out = [f"plan of the work tree, reasons against {b['label']} ({b['commit'][:7]})"]
 for script in doc["scripts"]:
     rows = []
     for j in doc["jobs"]:
@@ -181,7 +183,8 @@ def test_list_grows_input_removed_new_call_and_a_data_file(built):
     doc = same_as_whole(built)
     jobs = jobs_by_name(doc)
     assert [x["kind"] for x in jobs["part3"]["reasons"]] == ["new"]
-    assert jobs["part3"]["reasons"][0]["detail"] == "no earlier job of this call (build.py: part 'part3', call 1 is new)"
+    assert re.fullmatch(r"no such call at HEAD \([0-9a-f]{7}\) \(build\.py: part 'part3', call 1 is new\)",
+                        jobs["part3"]["reasons"][0]["detail"])
     m = jobs["merge"]["reasons"]
     assert [(x["kind"], x.get("input"), x.get("hops")) for x in m] == [("input", "extra", 0), ("input", "parts[3]", 1)]
     assert m[0]["new"] is None and m[0]["detail"].endswith(" → (none)")
@@ -191,7 +194,7 @@ def test_list_grows_input_removed_new_call_and_a_data_file(built):
     assert [[x["kind"] for x in j["reasons"]] for j in doc["jobs"] if j["script"] == "build_b.py"] == [
         [], ["file"], ["file"]]             # m2, then the 1st and the 2nd call of text 'text' there
     built.commit("edits")
-    t = jobs_by_name(same_as_whole(built))["text"]["reasons"][0]
+    t = jobs_by_name(built.json("plan", "--at", "HEAD"))["text"]["reasons"][0]     # the commit, against its parent
     assert t["commit"] == built.git("log", "-1", "--format=%h").stdout.strip()
 
 
@@ -236,9 +239,9 @@ def test_reused_job_with_changes_of_its_own_explains_a_build_after_it(built):
 
 
 def test_equivalent_job_needed_by_another_scripts_build(built):
-    """src is reused through equivalent_hashes (its record entry is that very
-    job); m2 in build_b.py changed input from src n=4 to it: src shows what
-    differs in it, as any reused job a build needs to explain."""
+    """src is reused through equivalent_hashes: the same job as HEAD's, so m2
+    in build_b.py (an option changed) has no input reason, whatever was built
+    in between (src with n=4): reasons compare with HEAD, not the last build."""
     b = built.read("build_b.py")
     built.write("build_b.py", b.replace('urd.build("src")', 'urd.build("src", n=4)'), dedent=False)
     built.build()
@@ -248,49 +251,38 @@ def test_equivalent_job_needed_by_another_scripts_build(built):
     doc = same_as_whole(built)
     jobs = {j["name"]: j for j in doc["jobs"]}
     assert jobs["src"]["action"] == "reuse" and jobs["src"]["id"] == src
-    assert [(x["kind"], x["path"]) for x in jobs["src"]["reasons"]] == [("source", "methods/src.py")]
-    assert [(x["kind"], x.get("hops"), x.get("root")) for x in jobs["m2"]["reasons"]] == [
-        ("option", None, None), ("input", 1, src)]
+    assert jobs["src"]["reasons"] == []
+    assert [(x["kind"], x["detail"]) for x in jobs["m2"]["reasons"]] == [("option", 'mode: "sum" → "x"')]
 
 
 @pytest.mark.parametrize("index", [True, False])
-def test_without_records_the_newest_other_job_of_the_call(built, index):
-    """No run records: a call compares with the newest job of its method and
-    name that is not itself (by the index, or by reading the folders)."""
+def test_reasons_compare_with_head_not_with_the_last_build(built, index):
+    """Builds of other states in between (K = 30, then K = 10), run records
+    gone, index or not: a call's reasons name what differs from HEAD (K = 1)."""
     for k in ("30", "10"):
         set_var(built, "build.py", "K", k)
         built.build()
-    set_var(built, "build.py", "K", "30")
-    merge30 = jobs_by_name(built.json("plan"))["merge"]["id"]
-    shutil.rmtree(built.workdir / f"merge-{merge30[:12]}")
-    built.build()                        # merge of K = 30 is the newest merge; part0 of K = 10 the newest part0
     for f in (built.workdir / ".runs").iterdir():
         f.unlink()
     if not index:
         (built.workdir / "index.sqlite").unlink()
-    set_var(built, "build.py", "K", "10")
     built.write("methods/merge.py", textwrap.dedent(PIPE["methods/merge.py"]) + "\n# edit\n")
     jobs = jobs_by_name(built.json("plan"))
     assert jobs["merge"]["action"] == "build" and jobs["part0"]["action"] == "reuse"
-    assert [(x["kind"], x["detail"]) for x in jobs["part0"]["reasons"]] == [("option", "k: 30 → 10")]
+    assert [(x["kind"], x["detail"]) for x in jobs["part0"]["reasons"]] == [("option", "k: 1 → 10")]
     assert [x["kind"] for x in jobs["merge"]["reasons"]] == ["source", "input", "input", "input"]
     assert (built.workdir / "index.sqlite").exists() == index
 
 
-def test_record_damaged_or_of_another_format_and_equivalent_hashes(built):
+def test_run_records_do_not_change_reasons_and_equivalent_hashes(built):
     rec = built.record_path()
     k1 = rec.read_text()                        # the record of K = 1
-    header, calls = read_record(rec)
     set_var(built, "build.py", "K", "20")
     built.build()                               # now the newest part0 has k = 20
     set_var(built, "build.py", "K", "5")
-    rec.write_text(k1)
-    by_record = same_as_whole(built)
-    assert jobs_by_name(by_record)["part0"]["reasons"][0]["detail"] == "k: 1 → 5"
-    rec.write_text(k1[:-10])                    # damaged: no record, the newest job
-    assert jobs_by_name(built.json("plan"))["part0"]["reasons"][0]["detail"] == "k: 20 → 5"
-    rec.write_text(json.dumps({**header, "format": 1, "jobs": calls}))      # another format: not read
-    assert jobs_by_name(built.json("plan"))["part0"]["reasons"][0]["detail"] == "k: 20 → 5"
+    for text in (k1, k1[:-10], "{}"):           # the record of HEAD's build, a damaged one, another format
+        rec.write_text(text)
+        assert jobs_by_name(same_as_whole(built))["part0"]["reasons"][0]["detail"] == "k: 1 → 5"
     rec.write_text(k1)
     set_var(built, "build.py", "K", "1")
     old = jobs_by_name(built.json("plan"))["src"]["id"]
@@ -329,5 +321,5 @@ def test_plan_finds_jobs_the_index_does_not_know(built):
         f.unlink()
     set_var(built, "build.py", "K", "20")
     jobs = jobs_by_name(built.json("plan"))
-    assert [(x["kind"], x["detail"]) for x in jobs["part0"]["reasons"]] == [("option", "k: 10 → 20")]
+    assert [(x["kind"], x["detail"]) for x in jobs["part0"]["reasons"]] == [("option", "k: 1 → 20")]   # vs HEAD
     assert not index.exists()

@@ -51,6 +51,8 @@ def status_command(repo, config, *, cwd: str, as_json: bool) -> int:
                 state += f", runs {os.path.basename(h['chained'])} first"
             if not h["python_ok"]:
                 state += f"; its Python {h['python']} is gone: falls back to accelgit on PATH"
+            if not h["current"]:
+                state += "; written by another accelgit version: run 'accelgit hooks install'"
         elif h["state"] == "other":
             state = "not installed (another hook is there)"
         else:

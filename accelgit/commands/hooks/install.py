@@ -158,9 +158,15 @@ def status(repo, config) -> dict:
     for n in HOOKS:
         path, orig = os.path.join(folder, n), os.path.join(folder, n + ORIG)
         python = None
+        current = True
         if is_ours(path):
             state = "installed"
             python = installed_python(path)
+            try:
+                with open(path, encoding="utf-8", errors="replace") as f:
+                    current = f.read() == render(n, python)
+            except (OSError, UsageError):
+                current = False
         elif os.path.lexists(path):
             state = "other"
         else:
@@ -168,5 +174,6 @@ def status(repo, config) -> dict:
         out.append({"name": n, "state": state, "path": path,
                     "chained": orig if os.path.lexists(orig) else None,
                     "python": python, "python_ok": bool(python) and os.access(python, os.X_OK),
+                    "current": current,
                     "policy": config.hooks[n.replace("-", "_")]})
     return {"hooks_dir": folder, "core_hooks_path": hooks_path_config(repo), "hooks": out}

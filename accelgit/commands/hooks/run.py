@@ -37,9 +37,9 @@ class Outcome:
 # --------------------------------------------------------------- planning
 
 
-def _plan(repo, view, explain=True):
+def _plan(repo, view, explain=True, baseline=None):
     """The plan of ``view`` (a compact ``plan.Plan``, read like the ``plan --json``
-    document), or None when the view has no build script."""
+    document; its reasons against ``baseline``), or None when the view has no build script."""
     from accelgit.build.scripts import find_scripts
     from accelgit.plan.document import run_plan
     config = config_of_view(repo.root, view)
@@ -47,7 +47,7 @@ def _plan(repo, view, explain=True):
         find_scripts(view, config, None)
     except UsageError:
         return None
-    return run_plan(repo, config, view, scripts=None, cwd=repo.root, explain=explain)
+    return run_plan(repo, config, view, scripts=None, cwd=repo.root, explain=explain, baseline=baseline)
 
 
 def _ids(plan) -> set:
@@ -90,17 +90,16 @@ def _public(job: dict) -> dict:
     return {k: job.get(k) for k in ("id", "method", "name", "action", "reasons")}
 
 
-def _compare(repo, old_view, new_view) -> tuple[dict | None, list[dict]]:
-    """(new plan, its jobs that the old view's plan does not have)."""
-    new = _plan(repo, new_view)
+def _compare(repo, old_commit: str | None, new_view, label: str) -> tuple[dict | None, list[dict]]:
+    """(new plan, its jobs that the plan of ``old_commit`` does not have); the
+    reasons compare with ``old_commit`` too (``label`` names it: "HEAD")."""
+    from accelgit.plan.baseline import Baseline
+    base = Baseline(repo, old_commit, label)
+    new = _plan(repo, new_view, baseline=base)
     if new is None:
         return None, []
-    try:
-        old = _plan(repo, old_view, explain=False) if old_view is not None else None   # only its ids count
-    except AccelgitError:       # the old state's scripts were broken: all is new
-        old = None
-    old_ids = _ids(old)
-    return new, [j for j in new["jobs"] if j["id"] not in old_ids]
+    base.plan()                 # planned already if a reason needed it; scripts broken there: all is new
+    return new, [j for j in new["jobs"] if j["id"] not in base.ids]
 
 
 def _changed(a, b) -> set:
@@ -163,7 +162,7 @@ def pre_commit(repo, config, args, policy, index_file) -> Outcome:
     try:
         if base is not None and not _could_matter(repo, _changed(base, staged), staged):
             return out
-        plan, changed = _compare(repo, base, staged)
+        plan, changed = _compare(repo, head, staged, "HEAD")
     finally:
         staged.close()
         if base is not None:
@@ -211,7 +210,7 @@ def post_merge(repo, config, args, policy, index_file) -> Outcome:
     try:
         if not _could_matter(repo, _changed(old, new), new):
             return out
-        plan, changed = _compare(repo, old, new)
+        plan, changed = _compare(repo, old.commit, new, "HEAD" if squash else "ORIG_HEAD")
     finally:
         old.close()
         new.close()
@@ -260,7 +259,9 @@ def post_checkout(repo, config, args, policy, index_file) -> Outcome:
                 old.close()
                 if same:
                     return out
-        plan = _plan(repo, view)
+        from accelgit.plan.baseline import Baseline
+        old_commit = old.commit if prev and set(prev) != {"0"} and old is not None else None
+        plan = _plan(repo, view, baseline=Baseline(repo, old_commit, "the previous HEAD"))
     finally:
         view.close()
     if plan is None or not plan["jobs"]:

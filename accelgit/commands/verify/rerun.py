@@ -17,6 +17,7 @@ import pickle
 import shutil
 import tempfile
 
+from accelgit.api.job import load_pickle
 from accelgit.commands.verify.select import names
 from accelgit.core.errors import AccelgitError
 from accelgit.core.identity import git_blob_sha1
@@ -193,7 +194,7 @@ def _same_pickle(t, jobdir: str, rel: str) -> bool:
     if rel != RESULT_PICKLE or not t.ok("integrity"):
         return False
     try:
-        old = pickle.loads(verified_bytes(t.path, rel))
+        old = load_pickle(verified_bytes(t.path, rel))
         with open(os.path.join(jobdir, rel), "rb") as f:
             new = pickle.loads(f.read())
         return type(old) is type(new) and bool(old == new)

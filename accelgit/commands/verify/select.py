@@ -74,6 +74,9 @@ def _all_targets(store: Store) -> list[Target]:
 def _script_targets(repo, store: Store, script: str, cwd: str) -> list[Target]:
     rel = repo.relpath(os.path.join(cwd, script))
     record = run_record_path(store.target.path, rel)
+    legacy = record[:-len(runs.SUFFIX)] + runs.LEGACY_SUFFIX
+    if not os.path.exists(record) and os.path.exists(legacy):
+        record = legacy                     # written by an older accelgit
     try:
         _, jobs = runs.read(record)
         return [Target(store.find_by_id(j["id"], j["method"]), id=j["id"], method=j["method"]) for j in jobs]
