@@ -15,14 +15,20 @@ from __future__ import annotations
 import contextlib
 import sys
 
+from accelgit import __version__
 from accelgit.plan.engine import PlanSession
+
+CACHE = "accelgit-baseline.json"        # in the git dir: the calls of the last few baselines
+CACHE_VERSION = 1
+CACHE_COMMITS = 4
 
 
 class Baseline:
     """The calls of the build scripts at ``commit`` (None: there is none, say why in ``label``)."""
 
-    def __init__(self, repo, commit: str | None, label: str, problem: str | None = None):
-        self.repo, self.commit, self.label = repo, commit, label
+    def __init__(self, repo, commit: str | None, label: str, problem: str | None = None, cache: bool = False):
+        self.repo, self.commit, self.label, self.cache = repo, commit, label, cache
+        self.store = None                           # the plan's store: is a baseline job built?
         self._calls: dict[tuple, tuple] | None = None
         self.ids: set[str] = set()                  # every job id the baseline's plan uses
         self.problem = problem or (None if commit else f"there is no {label} yet (no commit)")
@@ -41,6 +47,8 @@ class Baseline:
         from accelgit.core.errors import AccelgitError, PlanStopped, UsageError
         from accelgit.git.views import CommitView
         self._calls = {}
+        if self.cache and self._load():
+            return
         view = CommitView(self.repo, self.commit)
         try:
             config = config_of_view(self.repo.root, view)
@@ -59,6 +67,8 @@ class Baseline:
             self._calls = session.calls
             self.ids = set(session.planned)
             session.finish()
+            if self.cache:
+                self._save()
         except AccelgitError as e:
             self.problem = f"the build scripts at {self.name} cannot be planned ({e})"
             self._calls = {}
@@ -69,7 +79,71 @@ class Baseline:
         """``(id, identity, built)`` of this call at the baseline, or None (no such
         call, or no baseline at all: then ``problem`` says why)."""
         self.plan()
-        return (self._calls or {}).get((script, method, name, occ))
+        entry = (self._calls or {}).get((script, method, name, occ))
+        if entry is None:
+            return None
+        jid, identity, built, equivalent = entry
+        if built is None:                           # from the cache: is it built now?
+            built = self.store is not None and self.store.find(method, [jid, *equivalent]) is not None
+        return jid, identity, built
+
+    # -- the cache: a commit's calls depend on the commit alone (whether their
+    # jobs are built is asked of the store), so the plan of HEAD is made once
+    # per HEAD, not on every `accelgit plan` of an edit loop
+
+    def _path(self) -> str:
+        import os
+        return os.path.join(self.repo.git_dir, CACHE)
+
+    def _load(self) -> bool:
+        import json
+        try:
+            with open(self._path(), encoding="utf-8") as f:
+                data = json.load(f)
+            if data.get("version") != CACHE_VERSION or data.get("accelgit") != __version__:
+                return False
+            entry = data["commits"][self.commit]
+            sources = entry["methods"]
+            calls = {}
+            for script, method, name, occ, jid, digest, options, files, jobs, equivalent in entry["calls"]:
+                calls[(script, method, name, occ)] = (jid, {"sources": sources[digest], "source": digest,
+                                                            "options": options, "files": files, "jobs": jobs},
+                                                      None, tuple(equivalent))
+            self._calls, self.ids = calls, set(entry["ids"])
+            return True
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return False
+
+    def _save(self) -> None:
+        import json
+        import os
+        methods, calls = {}, []
+        for (script, method, name, occ), (jid, ident, _built, equivalent) in self._calls.items():
+            methods.setdefault(ident["source"], ident["sources"])
+            calls.append([script, method, name, occ, jid, ident["source"], ident["options"], ident["files"],
+                          ident["jobs"], list(equivalent)])
+        path = self._path()
+        try:
+            with open(path, encoding="utf-8") as f:
+                old = json.load(f)
+            commits = old["commits"] if old.get("version") == CACHE_VERSION and \
+                old.get("accelgit") == __version__ and isinstance(old.get("commits"), dict) else {}
+        except (OSError, ValueError, AttributeError):
+            commits = {}
+        commits.pop(self.commit, None)
+        commits[self.commit] = {"methods": methods, "calls": calls, "ids": sorted(self.ids)}
+        commits = dict(list(commits.items())[-CACHE_COMMITS:])
+        tmp = f"{path}.{os.getpid()}.tmp"
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump({"version": CACHE_VERSION, "accelgit": __version__, "commits": commits}, f,
+                          separators=(",", ":"))
+            os.replace(tmp, path)
+        except OSError:                             # a read-only repository: no cache
+            try:
+                os.remove(tmp)
+            except OSError:
+                pass
 
     def finish(self) -> None:
         """Drop the calls (the reasons are made); ``ids`` stay."""
@@ -84,5 +158,5 @@ def baseline_for(repo, view) -> Baseline:
         proc = repo.git(["rev-parse", "-q", "--verify", f"{view.commit}^1"], check=False)
         parent = proc.stdout.decode().strip() if proc.returncode == 0 else None
         return Baseline(repo, parent or None, f"the parent of {view.commit[:7]}",
-                        None if parent else f"{view.commit[:7]} is a first commit")
-    return Baseline(repo, repo.head(), "HEAD")
+                        None if parent else f"{view.commit[:7]} is a first commit", cache=True)
+    return Baseline(repo, repo.head(), "HEAD", cache=True)

@@ -70,6 +70,8 @@ class PlanSession(Session):
         self._last = None
         self.current_script: str | None = None
         self.baseline = baseline if explain else None
+        if self.baseline is not None:
+            self.baseline.store = self.store          # whether a baseline job is built, when it is asked
         self.reasoner = Reasoner(self, baseline) if explain else None
         self.calls: dict[tuple, tuple] | None = {} if keep_calls else None
 
@@ -93,7 +95,8 @@ class PlanSession(Session):
             p = known[0] if type(known) is tuple else known
             sm = spec.method
             self.calls[ck + (occ,)] = (spec.id, {"sources": sm.sources, "source": sm.digest, "options": spec.options,
-                                                 "files": spec.files, "jobs": spec.jobs}, p.action == "reuse")
+                                                 "files": spec.files, "jobs": spec.jobs}, p.action == "reuse",
+                                       tuple(spec.equivalent_ids))
         return self.job_of(known)
 
     def _plan(self, spec, m: str, script: str, occ: int):

@@ -70,3 +70,26 @@ def test_without_a_commit_the_reasons_say_so(repo):
     text = repo.run("plan", check=True).stdout
     assert text.splitlines()[0] == "plan of the work tree, reasons against nothing (HEAD: none)"
     json.dumps(doc)
+
+
+def test_the_baseline_is_planned_once_per_commit_and_kept_by_it(chain_repo):
+    r = chain_repo
+    feature_built_then_main(r)
+    r.write("methods/c.py", r.read("methods/c.py") + "\n# edit\n")
+    cache = r.path / ".git" / "accelgit-baseline.json"
+    first = r.run("plan", "--json", check=True).stdout
+    head = r.git("rev-parse", "HEAD").stdout.strip()
+    assert list(json.loads(cache.read_text())["commits"]) == [head]
+    assert r.run("plan", "--json", check=True).stdout == first          # from the cache: the same reasons
+    cache.write_text('{"version": 1, "accelgit": "0.1.0", "commits": {"%s": {"calls": 7}}}' % head)
+    assert r.run("plan", "--json", check=True).stdout == first          # a damaged entry: planned again
+    r.build()                                                           # HEAD's job of c is built now? no: the
+    doc = r.json("plan")                                                # edit's is; HEAD's c stays unbuilt on main
+    c = next(j for j in doc["jobs"] if j["name"] == "c")
+    assert c["action"] == "reuse"
+    r.commit("c edited")
+    r.write("methods/c.py", r.read("methods/c.py") + "# again\n")
+    doc = r.json("plan")
+    c = next(j for j in doc["jobs"] if j["name"] == "c")
+    assert [x["kind"] for x in c["reasons"]] == ["source"]             # HEAD's c is the built one: no 'not built'
+    assert set(json.loads(cache.read_text())["commits"]) == {head, r.git("rev-parse", "HEAD").stdout.strip()}
