@@ -126,6 +126,12 @@ def load_config(root: str, text_of=None) -> Config:
                     return f.read()
             except FileNotFoundError:
                 return None
+            except UnicodeDecodeError as e:
+                raise ConfigError(f"{rel}: not UTF-8 text (byte {e.start}: {e.reason})") from None
+            except IsADirectoryError:
+                raise ConfigError(f"{rel}: is a folder, not a file") from None
+            except OSError as e:
+                raise ConfigError(f"{rel}: cannot be read: {e.strerror or e}") from None
     text = text_of("accelgit.toml")
     if text is not None:
         return parse_config(_toml_loads(text, "accelgit.toml"), root, "accelgit.toml")
@@ -142,5 +148,10 @@ def load_config(root: str, text_of=None) -> Config:
 def config_of_view(root: str, view) -> Config:
     """The config as ``view`` (an index or a commit) holds it: its own accelgit.toml."""
     def text_of(rel: str):
-        return view.read(rel).decode("utf-8") if view.exists(rel) else None
+        if not view.exists(rel):
+            return None
+        try:
+            return view.read(rel).decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"{rel} ({view.label}): not UTF-8 text (byte {e.start}: {e.reason})") from None
     return load_config(root, text_of)

@@ -98,8 +98,18 @@ class Urd:
             files[p] = blob
         jid = job_id(m.name, m.digest, enc_opts, job_ids, files)
         equivalent = [job_id(m.name, d, enc_opts, job_ids, files) for d in m.equivalent]
-        if name is not None and not isinstance(name, str):
-            raise UsageError(f"{where}: name= must be a string")
+        for what, value in (("name", name), ("caption", caption)):
+            if value is None:
+                continue
+            if not isinstance(value, str):
+                raise UsageError(f"{where}: {what}= must be a string, not {type(value).__name__} {value!r:.40}")
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise UsageError(f"{where}: {what}= {value!r:.40} is not valid unicode text "
+                                 f"(it holds a lone surrogate)") from None
+        if name == "":
+            raise UsageError(f"{where}: name= must not be empty")
         return JobSpec(id=jid, method=m, name=name or m.name, caption=caption, options=enc_opts,
                        jobs=job_ids, files=files, inputs=inputs, equivalent_ids=equivalent,
                        workdir=s.store.workdir(workdir), force=bool(force_build))

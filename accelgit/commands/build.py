@@ -23,5 +23,5 @@ def build_command(repo, config, *, cwd: str, as_json: bool, scripts: list[str], 
     for r in built:
         print(f"built  {os.path.basename(r['path'])}  {r['seconds']:.2f}s")
     reused = sum(1 for r in recs if r["action"] == "reused")
-    print(f"{len(built)} built, {reused} reused ({len(recs)} jobs)")
+    print(f"{len(built)} built, {reused} reused ({len(recs)} job{'' if len(recs) == 1 else 's'})")
     return 0

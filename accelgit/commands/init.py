@@ -48,6 +48,8 @@ def init_repo(root: str) -> list[str]:
             f.write(text)
         written.append(rel)
 
+    if os.path.exists(os.path.join(root, "accelgit.toml")):
+        return written              # set up already: an example the user removed stays removed
     write("accelgit.toml", CONFIG)
     write("methods/hello.py", METHOD)
     write("build.py", BUILD)

@@ -42,7 +42,7 @@ def log_command(repo, config, *, cwd: str, as_json: bool, method: str | None, li
         emit({"jobs": rows})
         return
     if not rows:
-        print("no jobs yet")
+        print(f"no jobs of method '{method}'" if method else "no jobs yet")
         return
     print(table([[r["built_at"][:19].replace("T", " ") if r["built_at"] else "", r["dirname"], r["name"],
                   (r["git_commit"] or "-")[:10] + ("*" if r["dirty"] else ""), r["workdir"]] for r in rows],
@@ -91,7 +91,12 @@ def show_command(repo, config, *, cwd: str, as_json: bool, job: str) -> None:
     if params.get("options"):
         lines.append("options  " + json.dumps(params["options"], sort_keys=True))
     for k, v in (params.get("jobs") or {}).items():
-        lines.append(f"input    {k} = {v}")
+        ids = v if isinstance(v, list) else [] if v is None else [v]
+        names = []
+        for jid in ids:
+            found = store.find_by_id(jid) if isinstance(jid, str) else None
+            names.append(os.path.basename(found) if found else str(jid)[:12])
+        lines.append(f"input    {k} = {', '.join(names) if names else 'none'}")
     for k, v in (params.get("files") or {}).items():
         lines.append(f"file     {k} {v[:12]}")
     for k, v in (params.get("sources") or {}).items():

@@ -102,7 +102,7 @@ CASES = [
          {"methods/b.py": 'jobs = ("[srcs]",)\ndef synthesis():\n    pass\n', **script('urd.build("b", srcs=a)')},
          line=r"build\.py:3: input 'srcs' of 'b' is a list of jobs; give a list$"),
     Case("name= not a string", script('urd.build("b", a=a, name=3)'),
-         line=r"build\.py:3: name= must be a string$"),
+         line=r"build\.py:3: name= must be a string, not int 3$"),
     Case("build script raising", script("1 / 0"),
          line=r"build\.py:3: ZeroDivisionError: division by zero$"),
     Case("build script syntax error", {"build.py": "def main(urd)\n    pass\n"},
@@ -217,3 +217,25 @@ def test_a_build_script_that_calls_sys_exit(tmp_path):
     proc = r.run("build", "--json", check=True)
     assert (r.workdir / ".runs" / "build.py.jsonl").exists()
     assert r.run("verify", check=True).stdout.splitlines()[-1] == "1 job verified: all checks passed"
+
+
+def test_bad_name_or_caption_and_an_unreadable_config_are_one_line(tmp_path):
+    r = make_repo(tmp_path)
+    r.write("methods/a.py", "def synthesis():\n    return 1\n")
+    r.commit("a")
+    for call, msg in (("urd.build('a', caption={1})", "caption= must be a string, not set {1}"),
+                      ("urd.build('a', name=7)", "name= must be a string, not int 7"),
+                      ("urd.build('a', caption='x\\udcff')", "caption= 'x\\udcff' is not valid unicode text"),
+                      ("urd.build('a', name='')", "name= must not be empty")):
+        r.write("build.py", f"def main(urd):\n    {call}\n")
+        proc = r.run("build")
+        assert proc.returncode == 2 and proc.stderr.startswith(f"accelgit: build.py:2: {msg}"), proc.stderr
+        assert proc.stderr.count("\n") == 1 and r.job_dirs() == []
+    r.write("build.py", "def main(urd):\n    urd.build('a')\n")
+    (r.path / "accelgit.toml").write_bytes(b"methods = ['\xff']\n")
+    proc = r.run("build")
+    assert (proc.returncode, proc.stderr) == (2, "accelgit: accelgit.toml: not UTF-8 text (byte 12: invalid start byte)\n")
+    (r.path / "accelgit.toml").unlink()
+    (r.path / "accelgit.toml").mkdir()
+    proc = r.run("plan")
+    assert (proc.returncode, proc.stderr) == (2, "accelgit: accelgit.toml: is a folder, not a file\n")

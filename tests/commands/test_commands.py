@@ -27,7 +27,7 @@ def test_init_then_build(repo):
     assert repo.git("status", "--porcelain").stdout == ""
     proc = repo.run("build", check=True)
     assert "result: hello hello" in proc.stdout
-    assert proc.stdout.splitlines()[-1] == "1 built, 0 reused (1 jobs)"
+    assert proc.stdout.splitlines()[-1] == "1 built, 0 reused (1 job)"
     # everything the build wrote is ignored by git
     assert repo.git("status", "--porcelain").stdout == ""
 
@@ -49,6 +49,21 @@ def test_init_keeps_existing_files_and_appends_gitignore(repo):
     assert repo.json("init")["written"] == ["accelgit.toml", "methods/hello.py", ".gitignore"]
     assert repo.read(".gitignore") == "*.pyc\n.accelgit/\n"
     assert repo.read("build.py") == "def main(urd):\n    pass\n"
+
+
+def test_init_on_a_project_set_up_already_changes_nothing(repo):
+    assert repo.json("init")["written"] == ["accelgit.toml", "methods/hello.py", "build.py"]
+    repo.remove("methods/hello.py")                    # the user removed the example
+    assert repo.json("init")["written"] == []
+    assert not (repo.path / "methods" / "hello.py").exists()
+    assert repo.run("init", check=True).stdout == "nothing to do: accelgit is already set up here\n"
+
+
+def test_log_of_an_unknown_method_and_show_names_inputs_by_folder(chain_repo):
+    out = {j["method"]: j for j in chain_repo.build()["jobs"]}
+    assert chain_repo.run("log", "--method", "nosuch", check=True).stdout == "no jobs of method 'nosuch'\n"
+    text = chain_repo.run("show", out["c"]["path"].rsplit("/", 1)[-1], check=True).stdout
+    assert f"input    b = {out['b']['path'].rsplit('/', 1)[-1]}" in text.splitlines()
 
 
 def test_init_in_a_subfolder_writes_at_the_root(repo):
@@ -239,7 +254,7 @@ def test_show_text(built):
     assert lines[0] == f"job      {os.path.basename(jobs['b']['path'])}"
     assert lines[1] == f"id       {jobs['b']['id']}"
     assert f"git      {head} on main" in lines
-    assert f"input    a = {jobs['a']['id']}" in lines
+    assert f"input    a = a-{jobs['a']['id'][:12]}" in lines         # by folder name, not 64 hex
     assert "result   10" in lines
     assert any(ln.startswith("source   methods/_helper.py ") for ln in lines)
 
