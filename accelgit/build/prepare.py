@@ -18,9 +18,9 @@ from accelgit.build.faults import pause
 from accelgit.core.errors import AccelgitError
 from accelgit.core.identity import git_blob_sha1
 from accelgit.core.jsontext import member_lines
-from accelgit.store.layout import ERROR_FILE, FAILED, JOB_JSON, LOG, OUTPUT, SOURCE
+from accelgit.store.layout import ERROR_FILE, FAILED, JOB_JSON, LOG, OUTPUT, PROFILE, SOURCE
 from accelgit.store.locks import job_lock_fd, job_unlock
-from accelgit.store.manifest import write_manifest
+from accelgit.store.manifest import irregular_files, write_manifest
 
 
 class JobFailed(AccelgitError):
@@ -235,6 +235,13 @@ def run_prepared(prep: Prepared, ctx: BuildContext) -> tuple[str, str, float]:
             tick()
         if code != 0:
             raise _failure(spec, tmp, wd, code)
+        if not os.path.isfile(os.path.join(tmp, PROFILE)):     # written last by the runner
+            raise _failure(spec, tmp, wd, code, "the job process ended before the end of its synthesis "
+                                                "(os._exit?): no result and no profile.json, so no job")
+        odd = irregular_files(tmp)
+        if odd:
+            raise _failure(spec, tmp, wd, code, f"{odd[0]} is not a regular file (a FIFO, device, socket or "
+                                                f"symbolic link): a job holds only regular files and folders")
         try:
             write_manifest(tmp, in_place=True, written=prep.written)      # no job until the rename below
             pause("ACCELGIT_TEST_PAUSE_BEFORE_RENAME")
@@ -255,7 +262,7 @@ def run_prepared(prep: Prepared, ctx: BuildContext) -> tuple[str, str, float]:
     return final, "built", prep.seconds + time.time() - t0
 
 
-def _failure(spec: JobSpec, tmp: str, wd, code: int) -> JobFailed:
+def _failure(spec: JobSpec, tmp: str, wd, code: int, detail: str | None = None) -> JobFailed:
     """Keep the failed build's folder under .failed for its logs (gc removes it)."""
     err = {}
     try:
@@ -267,7 +274,9 @@ def _failure(spec: JobSpec, tmp: str, wd, code: int) -> JobFailed:
     os.makedirs(os.path.dirname(dest), exist_ok=True)
     os.rename(tmp, dest)
     log = os.path.join(dest, err.get("log", "log/"))
-    if code < 0 or (code and not err):
+    if detail is not None:
+        pass
+    elif code < 0 or (code and not err):
         detail = f"the job process died (exit {code})"
     else:
         detail = err.get("error", f"exit {code}")

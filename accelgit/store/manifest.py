@@ -56,6 +56,22 @@ def _scan(folder: str, prefix: str, out: list, entries: bool) -> None:
                 _scan(e.path, prefix + e.name + "/", out, entries)
 
 
+def irregular_files(jobdir: str) -> list[str]:
+    """The entries below ``jobdir`` that are neither regular files nor folders
+    (FIFOs, devices, sockets, symbolic links), sorted: a job may not hold them
+    (hashing a FIFO or /dev/zero never ends)."""
+    found: list = []
+    _scan(jobdir, "", found, True)
+    out = []
+    for rel, entry in found:
+        try:
+            if not entry.is_file(follow_symlinks=False):
+                out.append(rel)
+        except OSError:
+            out.append(rel)
+    return sorted(out)
+
+
 def write_manifest(jobdir: str, in_place: bool = False, written: dict | None = None) -> dict:
     """sha256 and size of every file but the manifest; written atomically
     (``in_place``: straight into its file, for a job folder still in ``.tmp``,

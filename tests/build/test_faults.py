@@ -520,3 +520,41 @@ def test_gc_handles_non_ascii_method_names(repo: Repo):
     gc = repo.json("gc")
     assert _removed(gc, "job") == [os.path.basename(old["path"])]
     assert repo.job_dirs() == [os.path.basename(new["path"])]
+
+
+def test_a_method_that_exits_early_or_leaves_a_fifo_is_not_a_job(repo: Repo):
+    """A job is a job only if its process ran to the end of synthesis, and
+    holds only regular files and folders (verify must never hang on one)."""
+    repo.write("methods/quits.py", """
+        import os
+
+        def synthesis(job):
+            with job.open("half.txt", "w") as f:
+                f.write("x")
+            os._exit(0)
+    """)
+    repo.write("methods/fifo.py", """
+        import os
+
+        def synthesis(job):
+            os.mkfifo(job.filename("pipe"))
+            os.symlink("/dev/zero", job.filename("zero"))
+            return 1
+    """)
+    repo.write("build.py", """
+        def main(urd):
+            urd.build("quits")
+    """)
+    repo.commit("early exit")
+    proc = repo.run("build")
+    assert proc.returncode == 1 and "ended before the end of its synthesis" in proc.stderr.strip().splitlines()[-1]
+    assert repo.job_dirs() == []
+    repo.write("build.py", """
+        def main(urd):
+            urd.build("fifo")
+    """)
+    repo.commit("a fifo")
+    proc = repo.run("build")
+    last = proc.stderr.strip().splitlines()[-1]
+    assert proc.returncode == 1 and "output/pipe is not a regular file" in last, proc.stderr
+    assert repo.job_dirs() == []

@@ -489,3 +489,13 @@ def test_verify_checks_what_the_current_scripts_use_and_all_is_not_failed_by_his
     shutil.rmtree(r.workdir / names[main_jobs["c"]] / "output")      # damage one of main's jobs
     code, jobs, data = verify(r, "--all")
     assert code == 1 and failing(jobs) == {("c", "integrity")}
+
+
+def test_a_fifo_or_device_link_in_a_job_is_reported_not_read(built):
+    c = dirs(built)["c"]
+    os.mkfifo(c / "output" / "pipe")
+    os.symlink("/dev/zero", c / "output" / "zero")
+    proc = built.run("verify", str(c), "--json")           # would hang if verify read them
+    checks = {x["check"]: x for x in json.loads(proc.stdout)["jobs"][0]["checks"]}
+    assert proc.returncode == 1 and not checks["integrity"]["ok"]
+    assert "not regular files: output/pipe, output/zero" in checks["integrity"]["detail"]

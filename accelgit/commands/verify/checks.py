@@ -39,7 +39,7 @@ from accelgit.core.identity import (
 from accelgit.plan.diff import MISSING, diff, identity
 from accelgit.store.jobdir import read_params
 from accelgit.store.layout import MANIFEST, SOURCE
-from accelgit.store.manifest import file_sha256, walk_files
+from accelgit.store.manifest import file_sha256, irregular_files, walk_files
 from accelgit.store.workdir import Store
 
 CHECKS = ("integrity", "identity", "currency", "provenance", "reproducible")
@@ -64,8 +64,11 @@ def check_integrity(t: Target) -> tuple[bool, str]:
     n = 0
     if files is not None:
         actual = set(walk_files(t.path)) - {MANIFEST}
+        odd = irregular_files(t.path)           # never opened: reading a FIFO or /dev/zero never ends
+        if odd:
+            problems.append(f"not regular files: {names(odd)}")
         modified = []
-        for rel in sorted(actual & set(files)):
+        for rel in sorted(actual & set(files) - set(odd)):
             entry = files[rel] if isinstance(files[rel], dict) else {}
             p = os.path.join(t.path, *rel.split("/"))
             if os.path.getsize(p) != entry.get("size") or file_sha256(p) != entry.get("sha256"):
