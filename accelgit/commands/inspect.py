@@ -49,9 +49,41 @@ def log_command(repo, config, *, cwd: str, as_json: bool, method: str | None, li
                 ["built", "job", "name", "commit", "workdir"]))
 
 
+def _job_by_name(repo, config, store: Store, name: str, cwd: str) -> str | None:
+    """The folder of the job named ``name`` that the work tree's build scripts
+    use (the last call of that name), else the newest stored job of that name."""
+    from accelgit.core.errors import AccelgitError
+    from accelgit.git.views import WorktreeView
+    from accelgit.plan.document import run_plan
+    found = None
+    view = WorktreeView(repo)
+    try:
+        plan = run_plan(repo, config, view, None, cwd, explain=False)
+        for p in plan.planned.values():
+            if p.name == name and p.action == "reuse":
+                found = p.path
+    except AccelgitError:
+        pass                        # scripts that cannot be planned: the newest job of that name
+    finally:
+        view.close()
+    if found:
+        return found
+    newest = None
+    for wd, dirname, params in store.all_jobs():
+        if params.get("name") == name and (newest is None or (params.get("built_at") or "") > newest[0]):
+            newest = (params.get("built_at") or "", os.path.join(wd.path, dirname))
+    return newest[1] if newest else None
+
+
 def show_command(repo, config, *, cwd: str, as_json: bool, job: str) -> None:
+    from accelgit.core.errors import JobNotFound
     store = Store(config)
-    path = store.resolve(job)
+    try:
+        path = store.resolve(job)
+    except JobNotFound:
+        path = _job_by_name(repo, config, store, job, cwd)      # a job's name is a JOB too
+        if path is None:
+            raise
     with open(os.path.join(path, JOB_JSON), encoding="utf-8") as f:
         params = json.load(f)
     complete = os.path.isfile(os.path.join(path, MANIFEST))
@@ -141,4 +173,38 @@ def which_command(repo, config, *, cwd: str, as_json: bool, file: str) -> None:
             print(f"{info['job']}  ({info['method']}, name {info['name']}, workdir {wd.name})")
             print(f"  {inner or '.'}" + ("" if entry or not inner else "  (not in the job's manifest)"))
         return
+    if os.path.isfile(path):
+        matches = _by_content(store, path)
+        if matches:
+            if as_json:
+                emit({"file": path, "copy_of": matches})
+            else:
+                for m in matches:
+                    print(f"{m['job']}  ({m['method']}, name {m['name']}, workdir {m['workdir']})")
+                    print(f"  {m['path_in_job']}: the same content (sha256 {m['sha256'][:12]}); built from commit "
+                          f"{(m['commit'] or '(none)')[:10]} by {m['build_script']}")
+            return
+        raise JobNotFound(f"{file} is in no job directory, and no job's manifest holds a file with its content "
+                          f"(workdirs: {', '.join(store.workdirs)})")
     raise JobNotFound(f"{file} is not inside a job directory of any workdir ({', '.join(store.workdirs)})")
+
+
+def _by_content(store: Store, path: str) -> list[dict]:
+    """Every job file with the content of ``path`` (a copy taken out of a job),
+    found by sha256 in the jobs' manifests."""
+    from accelgit.store.manifest import file_digest, read_manifest
+    sha, size = file_digest(path)
+    out = []
+    for wd, dirname, params in store.all_jobs():
+        jobdir = os.path.join(wd.path, dirname)
+        try:
+            files = read_manifest(jobdir)["files"]
+        except Exception:  # noqa: BLE001 - a damaged job: not this one
+            continue
+        for rel, e in files.items():
+            if isinstance(e, dict) and e.get("sha256") == sha and e.get("size") == size:
+                out.append({"job": dirname, "id": params.get("id"), "method": params.get("method"),
+                            "name": params.get("name"), "workdir": wd.name, "path_in_job": rel, "sha256": sha,
+                            "commit": (params.get("git") or {}).get("commit"),
+                            "build_script": params.get("build_script")})
+    return out

@@ -329,3 +329,23 @@ def test_json_output_is_exactly_the_indented_document(chain_repo):
     for args in (["build", "--json"], ["plan", "--json"]):
         proc = chain_repo.run(*args)
         assert proc.stdout == json.dumps(json.loads(proc.stdout), indent=1) + "\n"
+
+
+def test_show_by_job_name_and_which_traces_a_copy_by_content(chain_repo, tmp_path):
+    r = chain_repo
+    r.write("build.py", r.read("build.py").replace('urd.build("c", b=b)', 'urd.build("c", b=b, name="evaluate")'))
+    r.commit("a named job")
+    out = {j["method"]: j for j in r.build()["jobs"]}
+    text = r.run("show", "evaluate", check=True).stdout
+    assert text.splitlines()[0] == f"job      {os.path.basename(out['c']['path'])}"
+    assert r.run("show", "nosuchname").returncode == 2
+    copy = tmp_path / "shared-drive" / "value.txt"
+    copy.parent.mkdir()
+    copy.write_bytes((Path(out["c"]["path"]) / "output" / "value.txt").read_bytes())
+    doc = r.json("which", str(copy))
+    (m,) = [x for x in doc["copy_of"] if x["path_in_job"] == "output/value.txt"]   # (result.json may hold it too)
+    assert (m["job"], m["build_script"]) == (os.path.basename(out["c"]["path"]), "build.py")
+    assert m["commit"] == r.git("rev-parse", "HEAD").stdout.strip()
+    copy.write_text("something else\n")
+    proc = r.run("which", str(copy))
+    assert proc.returncode == 2 and "no job's manifest holds a file with its content" in proc.stderr
