@@ -18,15 +18,22 @@ from accelgit.api.urd import Urd
 from accelgit.build.faults import pause
 from accelgit.build.prepare import BuildContext, JobFailed, load_build_modules, prepare_job, run_prepared
 from accelgit.build.scripts import Session, find_scripts
-from accelgit.core.errors import AccelgitError, BuildFailed
+from accelgit.core.errors import AccelgitError, BuildFailed, PlanStopped
 from accelgit.store import runs
 
 
 class BuildSession(Session):
     """Reuses what exists, builds what is missing with ``jobs_n`` in parallel."""
 
-    def __init__(self, repo, config, view, *, jobs_n: int | None = None, progress=None, live=None):
+    def __init__(self, repo, config, view, *, jobs_n: int | None = None, progress=None, live=None,
+                 needed: set | None = None, force: tuple = ()):
+        """``needed``: with ``--target``, the ids of the jobs to build (the targets and
+        what they need); any other job is reused if it exists and skipped if not.
+        ``force``: names or methods of jobs rebuilt even if they exist."""
         super().__init__(repo, config, view)
+        self.needed, self.force = needed, tuple(force)
+        if needed is not None:
+            self.passthrough = (PlanStopped,)       # a script reading a skipped job stops there
         from accelgit.build.launcher import Launcher
         self.launcher = Launcher()
         self.ctx = BuildContext(repo, config, self.store, view, self.launcher, live=live)
@@ -52,6 +59,11 @@ class BuildSession(Session):
             known = self._jobs.get(spec.id)
         if known is not None:
             return known
+        if self.force and (spec.name in self.force or spec.method.name in self.force):
+            spec.force = True
+        if self.needed is not None and spec.id not in self.needed and \
+                not any(e in self.needed for e in spec.equivalent_ids):
+            return self._outside_target(spec)
         if not spec.force:
             hit = self.store.find(spec.method.name, [spec.id] + spec.equivalent_ids, first=spec.workdir)
             if hit:
@@ -112,6 +124,29 @@ class BuildSession(Session):
             start()
         for d in deps:
             d.add_done_callback(one_done)
+        return job
+
+    def _outside_target(self, spec: JobSpec) -> Job:
+        """A job ``--target`` does not need: reused if it exists, else not built;
+        a script that reads its result stops there."""
+        hit = self.store.find(spec.method.name, [spec.id] + spec.equivalent_ids, first=spec.workdir)
+        if hit:
+            job = Job(hit[0], id=hit[1], method=spec.method.name, name=spec.name)
+            self._record(spec, job, "reused", 0.0)
+            return job
+        job = Job(spec.workdir.job_path(spec.method.name, spec.id), id=spec.id, method=spec.method.name,
+                  name=spec.name)
+        filename = self.script_filename(spec.script) if spec.script else None
+
+        def stop():
+            f, where = sys._getframe(1), spec.script
+            while f is not None:                    # the line of the script that reads it
+                if f.f_code.co_filename == filename:
+                    where = f"{spec.script}:{f.f_lineno}"
+                    break
+                f = f.f_back
+            raise PlanStopped(job, where)
+        job._waiter = stop
         return job
 
     def _record(self, spec: JobSpec, job: Job, action: str, seconds) -> dict:
@@ -272,10 +307,15 @@ class InputFailed(AccelgitError):
 
 
 def run_build(repo, config, scripts: list[str] | None, *, jobs_n=None, progress=None, live=None,
-              cwd: str | None = None) -> BuildSession:
+              cwd: str | None = None, needed=None, force: list[str] = ()) -> BuildSession:
+    """Run the build scripts; with ``needed(view)`` (``--target``: the ids of the
+    jobs to build), build only those (no run record is written: the scripts did
+    not all run to their end)."""
     from accelgit.git.views import WorktreeView
     view = WorktreeView(repo)
-    session = BuildSession(repo, config, view, jobs_n=jobs_n, progress=progress, live=live)
+    needed = needed(view) if needed is not None else None
+    session = BuildSession(repo, config, view, jobs_n=jobs_n, progress=progress, live=live, needed=needed,
+                           force=tuple(force))
     from accelgit.store.locks import session_lock
     hold = session_lock(session.store.target.path)    # gc removes no job while a build runs
     try:
@@ -283,8 +323,14 @@ def run_build(repo, config, scripts: list[str] | None, *, jobs_n=None, progress=
             paths = find_scripts(view, config, scripts, cwd)
             done = []
             for script in paths:
-                urd = session.run_script(script)
-                done.append((script, urd))
+                try:
+                    urd = session.run_script(script)
+                except PlanStopped as e:            # --target: the script read a job it does not build
+                    print(f"accelgit: note: {script} stopped at {e.where}: it reads the result of "
+                          f"{e.job.method} ({e.job.id[:12]}), which --target does not build", file=sys.stderr)
+                    continue
+                if needed is None:
+                    done.append((script, urd))
             session.finish()
         except KeyboardInterrupt:
             session.abort()

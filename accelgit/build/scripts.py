@@ -50,7 +50,7 @@ def find_scripts(view, config, args: list[str] | None, cwd: str | None = None) -
 class Session:
     """Shared by build and plan: the view, the methods, the store."""
 
-    mode = "build"
+    passthrough: tuple = ()         # exceptions that stop a script without being its error
 
     def __init__(self, repo, config, view):
         self.repo, self.config, self.view = repo, config, view
@@ -102,7 +102,7 @@ class Session:
             except (AccelgitError, KeyboardInterrupt):
                 raise
             except Exception as e:  # noqa: BLE001
-                if self.mode == "plan" and type(e).__name__ == "PlanStopped":
+                if isinstance(e, self.passthrough):
                     raise
                 raise _script_error(script, filename, e) from None
         finally:

@@ -70,6 +70,10 @@ COMMANDS: tuple[Cmd, ...] = (
     Cmd("build", "run build scripts: build what is missing, reuse the rest", (
         SCRIPTS,
         Opt(("-j", "--jobs"), "jobs", "int", "N", "jobs in parallel (default: the number of cores)"),
+        Opt(("--target",), "target", "strs", "NAME", "build only this job (a job name or method) and what it "
+                                                      "needs, nothing downstream (repeatable)"),
+        Opt(("--force",), "force", "strs", "NAME", "rebuild this job (a name or method) even if it exists, as "
+                                                    "force_build=True (repeatable)"),
     ), "accelgit.commands.build:build_command", fast=True),
     Cmd("plan", "dry run: every job the scripts would use, reuse or build, and why", (
         SCRIPTS,

@@ -5,7 +5,8 @@ import os
 import sys
 
 
-def build_command(repo, config, *, cwd: str, as_json: bool, scripts: list[str], jobs: int | None) -> int:
+def build_command(repo, config, *, cwd: str, as_json: bool, scripts: list[str], jobs: int | None,
+                  target: list[str], force: list[str]) -> int:
     from accelgit.build.scheduler import run_build
     from accelgit.commands.output import emit, stdout_to_stderr
     progress = None
@@ -13,8 +14,9 @@ def build_command(repo, config, *, cwd: str, as_json: bool, scripts: list[str], 
         from accelgit.commands.progress import Progress
         progress = Progress()
     with stdout_to_stderr(as_json):
+        needed = (lambda view: needed_for(repo, config, view, scripts or None, cwd, target)) if target else None
         session = run_build(repo, config, scripts or None, jobs_n=jobs, progress=progress,
-                            live=progress.show_output if progress else None, cwd=cwd)
+                            live=progress.show_output if progress else None, cwd=cwd, needed=needed, force=force)
     recs = session.records
     if as_json:
         emit({"jobs": [{k: r[k] for k in ("id", "method", "name", "action", "path", "seconds")} for r in recs]})
@@ -25,3 +27,31 @@ def build_command(repo, config, *, cwd: str, as_json: bool, scripts: list[str], 
     reused = sum(1 for r in recs if r["action"] == "reused")
     print(f"{len(built)} built, {reused} reused ({len(recs)} job{'' if len(recs) == 1 else 's'})")
     return 0
+
+
+def needed_for(repo, config, view, scripts, cwd, targets: list[str]) -> set[str]:
+    """The ids of the jobs named (a job name or method) and of what they need,
+    transitively, from a plan of ``view``."""
+    import contextlib
+    import io
+
+    from accelgit.core.errors import UsageError
+    from accelgit.plan.document import run_plan
+    with contextlib.redirect_stderr(io.StringIO()):     # the scripts print when they run for the build
+        plan = run_plan(repo, config, view, scripts, cwd, explain=False)
+    planned = plan.planned
+    todo = [jid for jid, p in planned.items() if p.name in targets or p.method in targets]
+    unknown = [t for t in targets if not any(p.name == t or p.method == t for p in planned.values())]
+    if unknown:
+        raise UsageError(f"--target {unknown[0]}: no job of the build scripts has that name or method"
+                         + (" (the plan stopped early: it may be further on)" if plan.stopped else ""))
+    needed: set[str] = set()
+    while todo:
+        jid = todo.pop()
+        if jid in needed:
+            continue
+        needed.add(jid)
+        p = planned.get(jid)
+        if p is not None:
+            todo.extend(p.input_ids())
+    return needed

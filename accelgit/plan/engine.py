@@ -53,7 +53,7 @@ class PlanSession(Session):
     """``urd.build`` -> a job reference, nothing executed, nothing written.
     With ``explain``, every job gets its reasons (``Reasoner``)."""
 
-    mode = "plan"
+    passthrough = (PlanStopped,)
 
     def __init__(self, repo, config, view, explain: bool = False, baseline=None, keep_calls: bool = False):
         """With ``explain``, reasons against ``baseline`` (plan/baseline.py); with

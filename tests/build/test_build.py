@@ -658,3 +658,29 @@ def test_an_uncommitted_build_script_edit_is_provenance(chain_repo):
     assert not prov["ok"] and "pipeline_settings.py" in prov["detail"]
     relaxed = r.json("verify", job, check=False)
     assert next(c for c in relaxed["jobs"][0]["checks"] if c["check"] == "provenance")["detail"].startswith("warning")
+
+
+def test_target_builds_a_job_and_what_it_needs_and_force_rebuilds_one(chain_repo):
+    r = chain_repo
+    r.write("build.py", '''def main(urd):
+    a = urd.build("a")
+    b = urd.build("b", a=a)
+    c = urd.build("c", b=b)
+    print("c is", c.load())
+''')
+    r.commit("reads c")
+    out = r.build("--target", "b")
+    assert {j["method"]: j["action"] for j in out["jobs"]} == {"a": "built", "b": "built"}   # nothing downstream
+    assert not (r.workdir / ".runs" / "build.py.jsonl").exists()          # a partial run records nothing
+    proc = r.run("build", "--target", "b")
+    assert "stopped at build.py:5: it reads the result of c" in proc.stderr
+    out = r.build()
+    assert {j["method"]: j["action"] for j in out["jobs"]} == {"a": "reused", "b": "reused", "c": "built"}
+    before = {j["method"]: j["path"] for j in out["jobs"]}
+    mtime = os.stat(os.path.join(before["b"], "job.json")).st_mtime_ns
+    out = r.build("--force", "b")
+    assert {j["method"]: j["action"] for j in out["jobs"]} == {"a": "reused", "b": "built", "c": "reused"}
+    assert os.stat(os.path.join(before["b"], "job.json")).st_mtime_ns != mtime       # the same job, built again
+    proc = r.run("build", "--target", "nosuch")
+    assert (proc.returncode, proc.stderr) == (2, "accelgit: --target nosuch: no job of the build scripts has "
+                                                 "that name or method\n")
