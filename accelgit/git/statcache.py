@@ -21,12 +21,12 @@ damaged file, costs one more read.  ``ACCELGIT_STATCACHE=0`` turns it off.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import stat
 import threading
 import time
 
+from accelgit.git.cachefile import read_json, write_json
 from accelgit.git.filehash import feed
 
 FILENAME = "accelgit-statcache.json"
@@ -49,14 +49,9 @@ class StatCache:
 
     # -- storage
     def _read(self) -> dict[str, list]:
-        try:
-            with open(self.path, encoding="utf-8") as f:
-                data = json.load(f)
-            if data.get("version") == VERSION and isinstance(data.get("files"), dict):
-                return data["files"]
-        except (OSError, ValueError, AttributeError):
-            pass
-        return {}
+        data = read_json(self.path, version=VERSION)
+        files = data.get("files") if data else None
+        return files if isinstance(files, dict) else {}
 
     def save(self) -> None:
         """Write new entries (merged with the file as it is now), atomically."""
@@ -65,16 +60,7 @@ class StatCache:
                 return
             files = self._read()
             files.update(self._new)
-            tmp = f"{self.path}.{os.getpid()}.tmp"
-            try:
-                with open(tmp, "w", encoding="utf-8") as f:
-                    json.dump({"version": VERSION, "files": files}, f, separators=(",", ":"))
-                os.replace(tmp, self.path)
-            except OSError:          # a read-only repository: work without the cache
-                try:
-                    os.remove(tmp)
-                except OSError:
-                    pass
+            write_json(self.path, {"version": VERSION, "files": files})     # read-only: no cache
             self._new.clear()
 
     # -- lookup

@@ -16,11 +16,11 @@ it off.
 """
 from __future__ import annotations
 
-import json
 import os
 import threading
 
 from accelgit import __version__
+from accelgit.git.cachefile import read_json, write_json
 
 FILENAME = "accelgit-methods.json"
 VERSION = 1
@@ -43,15 +43,9 @@ class MethodCache:
     def _read(self) -> dict[str, dict]:
         if self.path is None:
             return {}
-        try:
-            with open(self.path, encoding="utf-8") as f:
-                data = json.load(f)
-            if data.get("version") == VERSION and data.get("accelgit") == __version__ \
-                    and isinstance(data.get("entries"), dict):
-                return data["entries"]
-        except (OSError, ValueError, AttributeError):
-            pass
-        return {}
+        data = read_json(self.path, version=VERSION, accelgit=__version__)
+        entries = data.get("entries") if data else None
+        return entries if isinstance(entries, dict) else {}
 
     def get(self, blob: str | None, field: str):
         """The cached ``field`` of ``blob``, or None."""
@@ -84,17 +78,7 @@ class MethodCache:
                 entries[blob] = {**entries.get(blob, {}), **e}
             if len(entries) > LIMIT:
                 entries = dict(list(entries.items())[-LIMIT:])
-            tmp = f"{self.path}.{os.getpid()}.tmp"
-            try:
-                with open(tmp, "w", encoding="utf-8") as f:
-                    json.dump({"version": VERSION, "accelgit": __version__, "entries": entries}, f,
-                              separators=(",", ":"))
-                os.replace(tmp, self.path)
-            except OSError:          # a read-only repository: work without the cache
-                try:
-                    os.remove(tmp)
-                except OSError:
-                    pass
+            write_json(self.path, {"version": VERSION, "accelgit": __version__, "entries": entries})
             self._new.clear()
 
 

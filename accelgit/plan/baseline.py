@@ -96,12 +96,11 @@ class Baseline:
         return os.path.join(self.repo.git_dir, CACHE)
 
     def _load(self) -> bool:
-        import json
+        from accelgit.git.cachefile import read_json
+        data = read_json(self._path(), version=CACHE_VERSION, accelgit=__version__)
+        if data is None:
+            return False
         try:
-            with open(self._path(), encoding="utf-8") as f:
-                data = json.load(f)
-            if data.get("version") != CACHE_VERSION or data.get("accelgit") != __version__:
-                return False
             entry = data["commits"][self.commit]
             sources = entry["methods"]
             calls = {}
@@ -115,35 +114,18 @@ class Baseline:
             return False
 
     def _save(self) -> None:
-        import json
-        import os
+        from accelgit.git.cachefile import read_json, write_json
         methods, calls = {}, []
         for (script, method, name, occ), (jid, ident, _built, equivalent) in self._calls.items():
             methods.setdefault(ident["source"], ident["sources"])
             calls.append([script, method, name, occ, jid, ident["source"], ident["options"], ident["files"],
                           ident["jobs"], list(equivalent)])
-        path = self._path()
-        try:
-            with open(path, encoding="utf-8") as f:
-                old = json.load(f)
-            commits = old["commits"] if old.get("version") == CACHE_VERSION and \
-                old.get("accelgit") == __version__ and isinstance(old.get("commits"), dict) else {}
-        except (OSError, ValueError, AttributeError):
-            commits = {}
+        old = read_json(self._path(), version=CACHE_VERSION, accelgit=__version__) or {}
+        commits = old.get("commits") if isinstance(old.get("commits"), dict) else {}
         commits.pop(self.commit, None)
         commits[self.commit] = {"methods": methods, "calls": calls, "ids": sorted(self.ids)}
         commits = dict(list(commits.items())[-CACHE_COMMITS:])
-        tmp = f"{path}.{os.getpid()}.tmp"
-        try:
-            with open(tmp, "w", encoding="utf-8") as f:
-                json.dump({"version": CACHE_VERSION, "accelgit": __version__, "commits": commits}, f,
-                          separators=(",", ":"))
-            os.replace(tmp, path)
-        except OSError:                             # a read-only repository: no cache
-            try:
-                os.remove(tmp)
-            except OSError:
-                pass
+        write_json(self._path(), {"version": CACHE_VERSION, "accelgit": __version__, "commits": commits})
 
     def finish(self) -> None:
         """Drop the calls (the reasons are made); ``ids`` stay."""
