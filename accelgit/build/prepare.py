@@ -234,13 +234,13 @@ def run_prepared(prep: Prepared, ctx: BuildContext) -> tuple[str, str, float]:
         if tick:
             tick()
         if code != 0:
-            raise _failure(spec, tmp, wd, code)
+            raise _failure(spec, tmp, wd, code, root=ctx.repo.root)
         if not os.path.isfile(os.path.join(tmp, PROFILE)):     # written last by the runner
-            raise _failure(spec, tmp, wd, code, "the job process ended before the end of its synthesis "
+            raise _failure(spec, tmp, wd, code, root=ctx.repo.root, detail="the job process ended before the end of its synthesis "
                                                 "(os._exit?): no result and no profile.json, so no job")
         odd = irregular_files(tmp)
         if odd:
-            raise _failure(spec, tmp, wd, code, f"{odd[0]} is not a regular file (a FIFO, device, socket or "
+            raise _failure(spec, tmp, wd, code, root=ctx.repo.root, detail=f"{odd[0]} is not a regular file (a FIFO, device, socket or "
                                                 f"symbolic link): a job holds only regular files and folders")
         try:
             write_manifest(tmp, in_place=True, written=prep.written)      # no job until the rename below
@@ -262,7 +262,7 @@ def run_prepared(prep: Prepared, ctx: BuildContext) -> tuple[str, str, float]:
     return final, "built", prep.seconds + time.time() - t0
 
 
-def _failure(spec: JobSpec, tmp: str, wd, code: int, detail: str | None = None) -> JobFailed:
+def _failure(spec: JobSpec, tmp: str, wd, code: int, detail: str | None = None, root: str | None = None) -> JobFailed:
     """Keep the failed build's folder under .failed for its logs (gc removes it)."""
     err = {}
     try:
@@ -281,8 +281,12 @@ def _failure(spec: JobSpec, tmp: str, wd, code: int, detail: str | None = None) 
     else:
         detail = err.get("error", f"exit {code}")
     failure = JobFailed(spec, detail, log)
-    # the method ran from tmp/source/..., which is now dest/source/...: point there
-    failure.traceback = _log_text(dest, err.get("log")).replace(tmp + os.sep, dest + os.sep)
+    # the method ran from tmp/source/<repo path>: its frames name the repo's own files (the
+    # copies are the committed or working content the job hashed), everything else the kept folder
+    text = _log_text(dest, err.get("log"))
+    if root:
+        text = text.replace(os.path.join(tmp, SOURCE) + os.sep, root.rstrip(os.sep) + os.sep)
+    failure.traceback = text.replace(tmp + os.sep, dest + os.sep)
     return failure
 
 

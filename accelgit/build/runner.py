@@ -218,7 +218,7 @@ def run_job(jobdir: str, run: dict | None = None) -> int:
             if isinstance(e, MethodFailed):
                 f.write(f"accelgit: {e}\n")
             else:
-                traceback.print_exception(type(e), e, e.__traceback__, file=f)
+                traceback.print_exception(type(e), e, _method_frames(e.__traceback__), file=f)
         with open(os.path.join(jobdir, ERROR_FILE), "w", encoding="utf-8") as f:
             json.dump({"phase": phase_name, "error": f"{type(e).__name__}: {e}",
                        "log": f"log/{phase_name}.txt" if phase_name != "analysis" else "log/"}, f)
@@ -229,6 +229,18 @@ def run_job(jobdir: str, run: dict | None = None) -> int:
     with open(os.path.join(jobdir, PROFILE), "w", encoding="utf-8") as f:
         f.write(member_lines(profile, ("phases",)))
     return 0
+
+
+_OWN = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep     # accelgit's package folder
+
+
+def _method_frames(tb):
+    """A traceback from the method's first frame on: accelgit's own frames
+    (the runner calling the method) say nothing to the method's author."""
+    first = tb
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_OWN):
+        tb = tb.tb_next
+    return tb or first
 
 
 def _analysis(jobdir: str, fn, available: dict, slices: int):
@@ -249,7 +261,7 @@ def _analysis(jobdir: str, fn, available: dict, slices: int):
                         if isinstance(e, MethodFailed):
                             print(f"accelgit: {e}", file=sys.stderr)
                         else:
-                            traceback.print_exc()
+                            traceback.print_exception(type(e), e, _method_frames(e.__traceback__))
             finally:
                 os._exit(code)
         pids[pid] = (sliceno, time.time())

@@ -271,7 +271,9 @@ class BuildSession(Session):
             notes = [f"{len(errors) - 1} more failed"] if len(errors) > 1 else []
             if skipped > 0:
                 notes.append(f"{skipped} not built because an input failed")
-            raise BuildFailed(str(errors[0]) + (f" ({'; '.join(notes)})" if notes else ""), errors)
+            failed = BuildFailed(str(errors[0]) + (f" ({'; '.join(notes)})" if notes else ""), errors)
+            failed.records = self.records
+            raise failed
 
     def abort(self) -> None:
         """Ctrl-C: kill running jobs and drop the queue.  A killed job never becomes a
@@ -335,11 +337,13 @@ def run_build(repo, config, scripts: list[str] | None, *, jobs_n=None, progress=
         except KeyboardInterrupt:
             session.abort()
             raise
-        except BaseException:
+        except BaseException as e:
             try:
                 session.finish()
-            except BuildFailed:
-                pass
+            except BuildFailed as failed:
+                if isinstance(e, AccelgitError):     # the script stopped (on a failed job, say): the jobs say why
+                    failed.script_error = str(e)
+                    raise failed from None
             except KeyboardInterrupt:
                 session.abort()
                 raise

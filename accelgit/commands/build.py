@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 import sys
 
+from accelgit.core.errors import BuildFailed
+
 
 def build_command(repo, config, *, cwd: str, as_json: bool, scripts: list[str], jobs: int | None,
                   target: list[str], force: list[str]) -> int:
@@ -15,8 +17,14 @@ def build_command(repo, config, *, cwd: str, as_json: bool, scripts: list[str], 
         progress = Progress()
     with stdout_to_stderr(as_json):
         needed = (lambda view: needed_for(repo, config, view, scripts or None, cwd, target)) if target else None
-        session = run_build(repo, config, scripts or None, jobs_n=jobs, progress=progress,
-                            live=progress.show_output if progress else None, cwd=cwd, needed=needed, force=force)
+        try:
+            session = run_build(repo, config, scripts or None, jobs_n=jobs, progress=progress,
+                                live=progress.show_output if progress else None, cwd=cwd, needed=needed, force=force)
+        except BuildFailed as e:
+            if as_json or not getattr(e, "records", None):
+                raise
+            report_failures(e)
+            return 1
     recs = session.records
     if as_json:
         emit({"jobs": [{k: r[k] for k in ("id", "method", "name", "action", "path", "seconds")} for r in recs]})
@@ -55,3 +63,31 @@ def needed_for(repo, config, view, scripts, cwd, targets: list[str]) -> set[str]
         if p is not None:
             todo.extend(p.input_ids())
     return needed
+
+
+def report_failures(e: BuildFailed) -> None:
+    """Every failed job's traceback (its frames name the repo's files), what
+    stopped a build script if that is news, the totals (on stdout, as a build's
+    summary is), then one line per failed job, the first one last (with how
+    many more failed and how many were not built)."""
+    err = sys.stderr
+    for f in e.failures:
+        tb = getattr(f, "traceback", "")
+        if tb:
+            err.write(tb if tb.endswith("\n") else tb + "\n")
+    stopped = getattr(e, "script_error", None)
+    if stopped and not any(str(f) in stopped for f in e.failures):
+        print(f"accelgit: the build script stopped: {stopped}", file=err)
+    counts: dict[str, int] = {}
+    for r in e.records:
+        counts[r["action"]] = counts.get(r["action"], 0) + 1
+    n_failed = len(e.failures)
+    parts = [f"{counts.get('built', 0)} built", f"{counts.get('reused', 0)} reused", f"{n_failed} failed"]
+    not_built = counts.get("failed", 0) - n_failed + counts.get("pending", 0)
+    if not_built > 0:
+        parts.append(f"{not_built} not built")
+    sys.stdout.flush()
+    print(", ".join(parts), flush=True)
+    for f in reversed(e.failures[1:]):
+        print(f"accelgit: {f}", file=err)
+    print(f"accelgit: {e}", file=err)

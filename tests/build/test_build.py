@@ -171,10 +171,10 @@ def test_method_exception(chain_repo):
     assert "Traceback (most recent call last)" in text and "RuntimeError: kaboom 5" in text
     # the traceback is shown on stderr too, pointing at the method's line
     assert "Traceback (most recent call last)" in proc.stderr
-    failed_dir = os.path.dirname(os.path.dirname(log))
-    # the traceback names the source copy where it is now (under .failed), not the gone temp folder
-    assert f'File "{failed_dir}/source/methods/boom.py", line 8, in synthesis' in proc.stderr
-    assert "/.tmp/" not in proc.stderr
+    # the traceback names the repository's own file (the copy the job ran is its content), not
+    # the gone temp folder nor the copy under .failed
+    assert f'File "{r.path}/methods/boom.py", line 8, in synthesis' in proc.stderr
+    assert "/.tmp/" not in proc.stderr and "/source/methods/" not in proc.stderr
     # no job directory: only the failed build under .failed; nothing downstream
     dirs = r.job_dirs()
     assert [d.split("-")[0] for d in dirs] == ["a"]
@@ -684,3 +684,26 @@ def test_target_builds_a_job_and_what_it_needs_and_force_rebuilds_one(chain_repo
     proc = r.run("build", "--target", "nosuch")
     assert (proc.returncode, proc.stderr) == (2, "accelgit: --target nosuch: no job of the build scripts has "
                                                  "that name or method\n")
+
+
+def test_a_failed_job_is_shown_with_the_repos_file_and_totals_whatever_the_script_does_after(repo):
+    repo.write("methods/a.py", "def synthesis():\n    return 1\n")
+    repo.write("methods/stats.py", 'jobs = ("a",)\n\n\ndef synthesis(jobs):\n    raise RuntimeError("boom in stats")\n')
+    repo.write("methods/report.py", 'jobs = ("s",)\n\n\ndef synthesis(jobs):\n    return jobs.s.load()\n')
+    repo.write("build.py", '''def main(urd):
+    a = urd.build("a")
+    s = urd.build("stats", a=a)
+    r = urd.build("report", s=s)
+    print(r.load())
+''')
+    repo.commit("a failing pipeline")
+    proc = repo.run("build")
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1
+    assert lines[0] == "Traceback (most recent call last):"
+    assert lines[1] == f'  File "{repo.path / "methods" / "stats.py"}", line 5, in synthesis'    # the repo's file
+    assert "accelgit/build/runner.py" not in proc.stderr
+    assert proc.stdout.splitlines()[-1] == "1 built, 0 reused, 1 failed, 1 not built"
+    assert lines[-1].startswith("accelgit: job stats-") and "RuntimeError: boom in stats; log: " in lines[-1]
+    log = lines[-1].split("; log: ")[1].split(" (")[0]
+    assert os.path.isfile(log) and "boom in stats" in open(log).read()                  # a path that exists

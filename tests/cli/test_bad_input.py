@@ -190,7 +190,7 @@ def test_bad_input(tmp_path: Path, case: Case):
     if case.method_traceback:
         # the method's own traceback (from its job log), not accelgit's
         assert "Traceback" in proc.stderr and "accelgit/cli.py" not in proc.stderr
-        assert re.search(r'File ".*/source/methods/a\.py", line \d+, in synthesis', proc.stderr)
+        assert re.search(r'File ".*/repo/methods/a\.py", line \d+, in synthesis', proc.stderr)
     else:
         assert "Traceback" not in proc.stderr
         debug = _run(where, env, case.args, debug=True)
