@@ -86,7 +86,7 @@ class Session:
             except AccelgitError:
                 raise
             except SystemExit as e:
-                if _failed_exit(script, filename, e):
+                if e.code not in (None, 0):
                     raise _exit_error(script, filename, e) from None
                 return urd                  # sys.exit(0) while loading: a script with nothing to build
             except Exception as e:  # noqa: BLE001
@@ -97,7 +97,7 @@ class Session:
             try:
                 main(urd)
             except SystemExit as e:         # sys.exit(0) ends the script as a return would
-                if _failed_exit(script, filename, e):
+                if e.code not in (None, 0):
                     raise _exit_error(script, filename, e) from None
             except (AccelgitError, KeyboardInterrupt):
                 raise
@@ -119,22 +119,21 @@ class ScriptExited(AccelgitError):
     exit_code = 1
 
 
-def _failed_exit(script: str, filename: str, e: SystemExit) -> bool:
-    return e.code not in (None, 0)
-
-
-def _exit_error(script: str, filename: str, e: SystemExit) -> ScriptExited:
-    where = _script_error(script, filename, e)      # names the line
-    loc = str(where).split(": SystemExit")[0]
-    return ScriptExited(f"{loc}: the build script called sys.exit({e.code!r})")
-
-
-def _script_error(script: str, filename: str, e: BaseException) -> ScriptError:
+def _where(script: str, filename: str, e: BaseException) -> str:
+    """``script:line`` of the script's last frame in ``e``'s traceback (the
+    traceback too with ACCELGIT_DEBUG=1)."""
     line = None
     for fs in traceback.extract_tb(e.__traceback__):
         if fs.filename == filename:
             line = fs.lineno
-    loc = f"{script}:{line}" if line else script
     if os.environ.get("ACCELGIT_DEBUG") == "1":
         traceback.print_exception(type(e), e, e.__traceback__)
-    return ScriptError(f"{loc}: {type(e).__name__}: {e}")
+    return f"{script}:{line}" if line else script
+
+
+def _exit_error(script: str, filename: str, e: SystemExit) -> ScriptExited:
+    return ScriptExited(f"{_where(script, filename, e)}: the build script called sys.exit({e.code!r})")
+
+
+def _script_error(script: str, filename: str, e: BaseException) -> ScriptError:
+    return ScriptError(f"{_where(script, filename, e)}: {type(e).__name__}: {e}")

@@ -152,7 +152,7 @@ def collect(repo, store: Store, wd_path: str, build_running: bool, policy: dict)
         except _Unreadable as e:
             c.notes.append(f"{e}: no job is removed")
             return c, kept
-        k = decide(repo, store.config, records=records, complete=complete, params_of=params_of.get, **policy)
+        k = decide(repo, records=records, complete=complete, params_of=params_of.get, **policy)
         c.notes += k.notes
         if k.blocked:
             c.notes.append(f"{k.blocked}: no job is removed")

@@ -77,7 +77,7 @@ def jobs_of_commit(repo, commit: str) -> tuple[set[str], str | None]:
         view.close()
 
 
-def decide(repo, config, *, records: dict[str, list[str]], complete: dict[str, dict], params_of, keep: str,
+def decide(repo, *, records: dict[str, list[str]], complete: dict[str, dict], params_of, keep: str,
            branch_tips: bool, grace_days: float) -> Keep:
     """What to keep of the ``complete`` jobs (``{dirname: job.json}``).
     ``params_of(id)`` gives any workdir's job.json of an id (to follow inputs)."""

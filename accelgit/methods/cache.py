@@ -74,8 +74,8 @@ class MethodCache:
                 return
             entries = self._read()
             for blob, e in self._new.items():
-                entries.pop(blob, None)
-                entries[blob] = {**entries.get(blob, {}), **e}
+                old = entries.pop(blob, None)           # re-inserted last: the newest are kept
+                entries[blob] = {**(old if isinstance(old, dict) else {}), **e}
             if len(entries) > LIMIT:
                 entries = dict(list(entries.items())[-LIMIT:])
             write_json(self.path, {"version": VERSION, "accelgit": __version__, "entries": entries})

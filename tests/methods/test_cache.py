@@ -143,3 +143,16 @@ def test_a_damaged_entry_is_parsed_again(chain_repo):
     path.write_text(json.dumps(data))
     plain = chain_repo.run("plan", "--json", env={"ACCELGIT_METHODCACHE": "0"}, check=True).stdout
     assert chain_repo.run("plan", "--json", check=True).stdout == plain
+
+
+def test_saving_merges_with_what_another_process_wrote_for_the_same_blob(tmp_path):
+    path = tmp_path / cache_module.FILENAME
+    mine = cache_module.MethodCache(str(path))
+    assert mine.get("b" * 40, "decl") is None                 # read (empty) before the other writes
+    other = cache_module.MethodCache(str(path))
+    other.put("b" * 40, refs=[[0, "x", []]])
+    other.save()
+    mine.put("b" * 40, decl={"d": 1})
+    mine.save()
+    entry = json.loads(path.read_text())["entries"]["b" * 40]
+    assert entry == {"refs": [[0, "x", []]], "decl": {"d": 1}}
