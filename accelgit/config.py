@@ -28,6 +28,7 @@ class Config:
     target_workdir: str = "local"
     workdirs: dict[str, str] = field(default_factory=lambda: {"local": ".accelgit/work"})
     slices: int = 4
+    trusted_keys: list[str] = field(default_factory=list)   # public keys whose jobs may be loaded (store/keys.py)
     hooks: dict[str, str] = field(default_factory=lambda: {k: v[0] for k, v in HOOK_POLICIES.items()})
     gc_keep: str = "branches"          # [gc] keep: "branches" (local branch tips, HEAD, tags) | "all-commits"
     gc_grace_days: float = 14          # [gc] grace_days: jobs built more recently are kept
@@ -63,7 +64,7 @@ def _str_list(where: str, key: str, value: Any) -> list[str]:
 
 def parse_config(data: dict, root: str, where: str) -> Config:
     cfg = Config(root=root, source=where)
-    known = {"methods", "scripts", "target_workdir", "workdirs", "hooks", "slices", "gc"}
+    known = {"methods", "scripts", "target_workdir", "workdirs", "hooks", "slices", "gc", "trusted_keys"}
     for key, value in data.items():
         if key not in known:
             raise ConfigError(f"{where}: unknown key '{key}' (known: {', '.join(sorted(known))})")
@@ -78,6 +79,8 @@ def parse_config(data: dict, root: str, where: str) -> Config:
             cfg.scripts = _str_list(where, key, value)
         elif key == "target_workdir":
             cfg.target_workdir = _expect(where, key, value, str, "a string")
+        elif key == "trusted_keys":
+            cfg.trusted_keys = _str_list(where, key, value)
         elif key == "slices":
             cfg.slices = _expect(where, key, value, int, "an integer")
             if not 1 <= cfg.slices <= 256:

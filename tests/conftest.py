@@ -14,6 +14,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# One signing key for the whole test session (store/keys.py), in a folder of
+# its own: every test's accelgit processes and this process (which loads jobs
+# in some tests) trust the jobs the tests build.  Tests of trust between users
+# give a process another XDG_CONFIG_HOME.
+import atexit  # noqa: E402
+import tempfile  # noqa: E402
+
+KEY_HOME = tempfile.mkdtemp(prefix="accelgit-test-keys-")
+atexit.register(shutil.rmtree, KEY_HOME, True)
+os.environ["XDG_CONFIG_HOME"] = KEY_HOME
+os.environ.pop("ACCELGIT_KEY_FILE", None)
+os.environ.pop("ACCELGIT_TRUSTED_KEYS", None)
+
 
 def git_env(home: Path | None = None) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") and k != "ACCELGIT_DEBUG"}

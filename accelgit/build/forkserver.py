@@ -117,6 +117,17 @@ class _Server:
 
         from accelgit.build import runner
         self.runner = runner
+        # a job that loads an input checks the input's signature (store/signing.py):
+        # the signature library and the trusted keys, read once here (your key made
+        # now if this is your first build: the jobs of this build are signed by it)
+        import nacl.signing  # noqa: F401
+
+        from accelgit.store import keys
+        try:
+            keys.own_key()
+            keys.trusted()
+        except Exception:  # noqa: BLE001 - a bad trust file: each job then says so itself
+            pass
         # the warm-up's job folder; removed when the server ends (after its last child)
         self.scratch = make_scratch(runner)
         if self.scratch is not None:

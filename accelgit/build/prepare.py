@@ -18,9 +18,10 @@ from accelgit.build.faults import pause
 from accelgit.core.errors import AccelgitError
 from accelgit.core.identity import git_blob_sha1
 from accelgit.core.jsontext import member_lines
-from accelgit.store.layout import ERROR_FILE, FAILED, JOB_JSON, LOG, OUTPUT, PROFILE, SOURCE
+from accelgit.store.layout import ERROR_FILE, FAILED, JOB_JSON, LOG, OUTPUT, PROFILE, SOURCE, TMP, UNTRUSTED
 from accelgit.store.locks import job_lock_fd, job_unlock
 from accelgit.store.manifest import irregular_files, write_manifest
+from accelgit.store.signing import sign
 
 
 class JobFailed(AccelgitError):
@@ -244,19 +245,25 @@ def run_prepared(prep: Prepared, ctx: BuildContext) -> tuple[str, str, float]:
                                                 f"symbolic link): a job holds only regular files and folders")
         try:
             write_manifest(tmp, in_place=True, written=prep.written)      # no job until the rename below
+            signer = sign(tmp)
             pause("ACCELGIT_TEST_PAUSE_BEFORE_RENAME")
             trash = None
             if os.path.exists(final):
-                # forced rebuild, or a folder without a manifest (never reused): move it aside
-                trash = os.path.join(wd.path, ".tmp", f"{dirname}.old.{uuid.uuid4().hex[:8]}")
-                os.rename(final, trash)
+                if dirname in wd.refused:       # not signed by a key you trust: kept, aside
+                    aside = os.path.join(wd.path, UNTRUSTED)
+                    os.makedirs(aside, exist_ok=True)
+                    os.rename(final, os.path.join(aside, f"{dirname}.{uuid.uuid4().hex[:8]}"))
+                else:
+                    # forced rebuild, or a folder without a manifest (never reused): move it aside
+                    trash = os.path.join(wd.path, TMP, f"{dirname}.old.{uuid.uuid4().hex[:8]}")
+                    os.rename(final, trash)
             os.rename(tmp, final)
         except OSError as e:      # disk full, permissions: no job, and say where
             raise JobFailed(spec, f"could not store the job: {e}", None) from None
         prep.tmp = None
         if trash:
             shutil.rmtree(trash, ignore_errors=True)
-        wd.added(prep.params, dirname)
+        wd.added(prep.params, dirname, signer)
     finally:
         prep.discard()            # the temp folder if it was not renamed (moved to .failed: gone), the lock
     return final, "built", prep.seconds + time.time() - t0

@@ -76,6 +76,10 @@ class BuildSession(Session):
             if broken:
                 print(f"accelgit: {broken} has no manifest.json, so it is not a complete job; "
                       f"building it again", file=sys.stderr)
+            refused = self.store.refusal(spec.method.name, spec.id)
+            if refused:
+                print(f"accelgit: {spec.dirname} in workdir {refused[0]} is not trusted ({refused[1]}); "
+                      f"building your own", file=sys.stderr)
         load_build_modules()          # here, in the script's thread: never in the pool's
         self.launcher.start()         # boots while this job is prepared (git metadata and all)
         fut: Future = Future()

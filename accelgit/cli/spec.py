@@ -122,13 +122,22 @@ COMMANDS: tuple[Cmd, ...] = (
         (HOOK_NAMES,), "accelgit.commands.hooks.command:uninstall_command"),
     Cmd("hooks status", "which accelgit hooks are installed, where, and their policies", (),
         "accelgit.commands.hooks.command:status_command"),
+    Cmd("trust show", "your signing key, and the keys whose jobs you trust", (),
+        "accelgit.commands.trust:show_command", repo=False),
+    Cmd("trust add", "trust the jobs signed by KEY (a teammate's or CI's public key)", (
+        Arg("key", "KEY", "a public key, ed25519:BASE64 (accelgit trust show prints yours)", required=True),
+    ), "accelgit.commands.trust:add_command", repo=False),
+    Cmd("trust remove", "stop trusting KEY", (
+        Arg("key", "KEY", "a public key or its key id", required=True),
+    ), "accelgit.commands.trust:remove_command", repo=False),
     Cmd("hook run", "run one hook now (what the installed hook scripts call)", (
         Arg("name", "NAME", "pre-commit, post-merge or post-checkout", required=True),
         Arg("args", "ARG", "the hook's arguments from git", many=True, rest=True),
     ), "accelgit.commands.hooks.run:hook_run_command", fast=True, repo=False),
 )
 
-GROUPS = {"hooks": "install, remove or inspect accelgit's git hooks", "hook": "what an installed git hook calls"}
+GROUPS = {"hooks": "install, remove or inspect accelgit's git hooks",
+          "trust": "your signing key and the keys whose jobs you trust", "hook": "what an installed git hook calls"}
 SUMMARY = "Build jobs the Accelerator's way, tied to git: build, plan, verify, report."
 
 

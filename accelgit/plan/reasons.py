@@ -37,6 +37,7 @@ class Reasoner:
         self.base = baseline
         self._builds: list[tuple] = []          # build jobs not compared yet (flush)
         self._strs: dict[str, str] = {}
+        self._untrusted: dict[str, tuple] = {}      # job id -> (workdir, why): stored, not trusted
         self._git = GitInfo(session.repo, session.view)
 
     def finish(self) -> None:
@@ -48,6 +49,9 @@ class Reasoner:
     def submitted(self, p: Planned, spec, occ: int) -> None:
         what = (spec.force, spec.method, spec.options, spec.files, spec.jobs, occ)
         if p.action == "build":
+            refused = self.s.store.refusal(p.method, p.id)
+            if refused is not None:
+                self._untrusted[p.id] = refused
             self._builds.append((p, what))
             if len(self._builds) >= _BATCH:
                 self.flush()
@@ -97,6 +101,8 @@ class Reasoner:
         """(own reasons, whether the job changed itself, changed inputs (name, old id, new id)),
         against the same call at the baseline."""
         reasons = [("forced",)] if force else []
+        if p.id in self._untrusted:
+            reasons.append(("untrusted",) + self._untrusted[p.id])
         entry = self.base.call(p.script, p.method, p.name, occ)
         if entry is None:
             if p.action == "build":
@@ -123,7 +129,9 @@ class Reasoner:
                 own.append(("input0", k, x))
         changed_inputs = tuple((k, x, y) for k, x, y in changed if y is not None)
         reasons += own
-        if p.action == "build" and not built:
+        if p.action == "build" and p.id in self._untrusted:
+            pass                                # the reason to build it is that one
+        elif p.action == "build" and not built:
             reasons.append(("new", 5))          # the baseline's job of this call is not built either
         elif p.action == "build" and not reasons and not changed_inputs:
             reasons.append(("new", 4))
@@ -162,6 +170,9 @@ class Reasoner:
             kind = r[0]
             if kind == "forced":
                 out.append({"kind": "forced", "detail": "force_build=True"})
+            elif kind == "untrusted":
+                out.append({"kind": "untrusted", "detail": f"{r[2]} (in workdir {r[1]}): not a key you trust",
+                            "workdir": r[1]})
             elif kind == "new":
                 out.append({"kind": "new", "detail": self._new_detail(p, r)})
             elif kind in ("source", "file"):

@@ -12,17 +12,19 @@ import sqlite3
 from accelgit.store.jobdir import read_complete_job, scan_jobs
 from accelgit.store.layout import DAMAGED_INDEX, INDEX
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _COLUMNS = ("id", "dirname", "method", "name", "source", "caption", "build_script",
-            "git_commit", "git_branch", "dirty", "built_at")
+            "git_commit", "git_branch", "dirty", "built_at", "signer")
 
 
-def row_of(params: dict, dirname: str) -> tuple:
+def row_of(params: dict, dirname: str, signer: str | None = None) -> tuple:
+    """``signer``: the key id whose signature this process verified (or made);
+    None (not checked yet) for rows read from the folders by a sync."""
     g = params.get("git") or {}
     return (params["id"], dirname, params.get("method"), params.get("name"), params.get("source"),
             params.get("caption"), params.get("build_script"), g.get("commit"), g.get("branch"),
-            int(bool(g.get("dirty"))), params.get("built_at"))
+            int(bool(g.get("dirty"))), params.get("built_at"), signer)
 
 
 class Index:
@@ -149,18 +151,21 @@ class Index:
                 self._recreate()
                 return None
 
-    def known_ids(self) -> KnownIds | None:
-        """``{dirname: job id}`` of every indexed job, as a compact ``KnownIds`` (read
-        a row at a time), or None without an index."""
-        return self._run(lambda db: KnownIds(db.execute("SELECT dirname, id FROM jobs")))
+    def known_ids(self, signers) -> KnownIds | None:
+        """``{dirname: job id}`` of every indexed job signed by one of ``signers``
+        (key ids), as a compact ``KnownIds`` (read a row at a time), or None
+        without an index."""
+        signers = sorted(signers)
+        return self._run(lambda db: KnownIds(db.execute(
+            f"SELECT dirname, id FROM jobs WHERE signer IN ({', '.join('?' * len(signers))})", signers)))
 
-    def add(self, params: dict, dirname: str) -> None:
+    def add(self, params: dict, dirname: str, signer: str | None = None) -> None:
         """Queue a new job's row; written in batches (``flush``).  Rows lost with a
         killed process are found by the next process's sync."""
         if self.readonly:
             return
         with self._pending_lock:
-            self._pending.append(row_of(params, dirname))
+            self._pending.append(row_of(params, dirname, signer))
             full = len(self._pending) >= 256
         if full:
             self.flush()

@@ -5,6 +5,8 @@ No other module spells one of these names; they ask here.  A workdir holds:
 * ``<method>-<first 12 hex of id>/``: a job folder (``job_name``);
 * ``.tmp/``: jobs being built, and folders on their way out;
 * ``.failed/``: failed builds, kept for their logs until ``accelgit gc``;
+* ``.untrusted/``: job folders a build found in its place, not signed by a
+  trusted key, moved aside (never deleted by a build);
 * ``.locks/``: one lock file per job folder name;
 * ``.runs/``: one run record per build script (JSON Lines, runs.py);
 * ``.session.lock``: held (shared) by every running build;
@@ -22,6 +24,8 @@ from accelgit.core.identity import job_dirname
 # -- in a job folder
 JOB_JSON = "job.json"
 MANIFEST = "manifest.json"
+SIGNATURE = "signature.json"   # of the manifest, by the builder's key (signing.py); not in the manifest
+UNSIGNED = (MANIFEST, SIGNATURE)
 RESULT_JSON = "result.json"
 RESULT_PICKLE = "result.pickle"
 RESULT_FILES = (RESULT_JSON, RESULT_PICKLE)
@@ -34,6 +38,7 @@ ERROR_FILE = ".error.json"      # a failed job's phase, error and log
 
 # -- in a workdir
 TMP, LOCKS, FAILED, RUNS = ".tmp", ".locks", ".failed", ".runs"
+UNTRUSTED = ".untrusted"
 SESSION_LOCK = ".session.lock"
 INDEX = "index.sqlite"
 DAMAGED_INDEX = INDEX + ".damaged"

@@ -11,7 +11,8 @@ import os
 from accelgit.core.errors import IntegrityError
 from accelgit.core.jsontext import member_lines
 from accelgit.git.filehash import feed
-from accelgit.store.layout import MANIFEST
+from accelgit.store.layout import MANIFEST, UNSIGNED
+from accelgit.store.signing import signer
 
 
 def file_sha256(path: str) -> str:
@@ -83,7 +84,7 @@ def write_manifest(jobdir: str, in_place: bool = False, written: dict | None = N
     _scan(jobdir, "", found, True)
     files = {}
     for rel, entry in found:
-        if rel == MANIFEST:
+        if rel in UNSIGNED:
             continue
         known = written.get(rel) if written else None
         if known is not None:
@@ -108,12 +109,18 @@ def write_manifest(jobdir: str, in_place: bool = False, written: dict | None = N
     return manifest
 
 
-def read_manifest(jobdir: str) -> dict:
+def read_manifest(jobdir: str, trusted: bool = False) -> dict:
+    """The manifest of ``jobdir``; with ``trusted``, only if the job is signed
+    by a trusted key (else ``signing.Untrusted``)."""
     try:
-        with open(os.path.join(jobdir, MANIFEST), encoding="utf-8") as f:
-            m = json.load(f)
+        with open(os.path.join(jobdir, MANIFEST), "rb") as f:
+            data = f.read()
     except FileNotFoundError:
         raise IntegrityError(f"{jobdir}: no manifest.json, so this is not a complete job") from None
+    if trusted:
+        signer(jobdir, data)
+    try:
+        m = json.loads(data)
     except ValueError:
         raise IntegrityError(f"{jobdir}: manifest.json is not valid JSON") from None
     if not isinstance(m, dict) or not isinstance(m.get("files"), dict):
@@ -122,9 +129,10 @@ def read_manifest(jobdir: str) -> dict:
 
 
 def verified_bytes(jobdir: str, rel: str) -> bytes:
-    """The bytes of ``rel`` in a job, after checking them against its manifest.
-    Nothing from a workdir (a pickle above all) is used without this check."""
-    entry = read_manifest(jobdir)["files"].get(rel)
+    """The bytes of ``rel`` in a job, after checking that a trusted key signed
+    the job's manifest and the bytes match it.  Nothing from a workdir (a
+    pickle above all) is used without this check."""
+    entry = read_manifest(jobdir, trusted=True)["files"].get(rel)
     if entry is None:
         raise IntegrityError(f"{jobdir}: {rel} is not in the job's manifest")
     with open(os.path.join(jobdir, rel), "rb") as f:

@@ -13,9 +13,11 @@ import uuid
 
 from accelgit.core.errors import JobNotFound, UsageError
 from accelgit.core.identity import job_dirname
+from accelgit.store import keys
 from accelgit.store.index import Index, KnownIds
 from accelgit.store.jobdir import is_complete, read_params, scan_jobs
 from accelgit.store.layout import JOB_JSON, MANIFEST, TMP
+from accelgit.store.signing import Untrusted, signer
 
 
 class Workdir:
@@ -24,6 +26,7 @@ class Workdir:
         self.path = os.path.abspath(path)
         self.index = Index(self.path, readonly=readonly)
         self._ids: KnownIds | None = None
+        self.refused: dict[str, str] = {}       # dirname -> why its job is not trusted (Untrusted.short)
         import threading  # here: the fork server imports this module, never threading
         self._ids_lock = threading.Lock()
 
@@ -31,34 +34,43 @@ class Workdir:
         return os.path.join(self.path, job_dirname(method, jid))
 
     def _known_ids(self) -> KnownIds:
+        """The indexed jobs whose signature a process checked, by a key trusted now."""
         if self._ids is None:
             with self._ids_lock:            # loaded once, even when two threads ask first
                 if self._ids is None:
-                    self._ids = (self.index.known_ids() if os.path.isdir(self.path) else None) or KnownIds()
+                    self._ids = (self.index.known_ids(keys.trusted()) if os.path.isdir(self.path) else None) \
+                        or KnownIds()
         return self._ids
 
     def lookup(self, method: str, jid: str) -> str | None:
-        """The path of the complete job ``jid``, or None."""
+        """The path of the complete, trusted job ``jid``, or None.  A job the
+        index does not know as trusted is read and its signature checked once
+        (then indexed); an untrusted one is never reused (``refused``)."""
         dirname = job_dirname(method, jid)
         path = os.path.join(self.path, dirname)
         if not os.path.isfile(path + os.sep + MANIFEST):     # (runs once per job: no second join)
             return None
-        known = self._known_ids().get(dirname, jid)
-        if known is None:
-            try:
-                with open(os.path.join(path, JOB_JSON), encoding="utf-8") as f:
-                    params = json.load(f)
-                known = params.get("id")
-            except (OSError, ValueError):
-                return None
-            if known:
-                self._known_ids()[dirname] = known
-                self.index.add(params, dirname)
-        return path if known == jid else None
+        if self._known_ids().get(dirname, jid) == jid:
+            return path
+        if dirname in self.refused:
+            return None
+        params, _ = read_params(path)
+        if params is None or params.get("id") != jid:
+            return None
+        try:
+            kid = signer(path)
+        except Untrusted as e:
+            self.refused[dirname] = e.short
+            return None
+        except OSError:
+            return None
+        self.added(params, dirname, kid)
+        return path
 
-    def added(self, params: dict, dirname: str) -> None:
+    def added(self, params: dict, dirname: str, signer: str) -> None:
+        """A job this process built (and signed) or found trusted."""
         self._known_ids()[dirname] = params["id"]
-        self.index.add(params, dirname)
+        self.index.add(params, dirname, signer)
 
     def new_tmp(self, dirname: str) -> str:
         tmp = os.path.join(self.path, TMP, f"{dirname}.{os.getpid()}.{uuid.uuid4().hex[:8]}")
@@ -74,6 +86,7 @@ class Store:
 
     def __init__(self, config, readonly: bool = False):
         self.config = config
+        keys.hand_down(config)
         self.workdirs = {name: Workdir(name, config.workdir_path(name), readonly) for name in config.workdirs}
         self.target = self.workdirs[config.target_workdir]
         self._listing: dict[str, list[str]] = {}        # find_by_id: each workdir's folder names, read once
@@ -102,6 +115,16 @@ class Store:
                 p = wd.lookup(method, jid)
                 if p:
                     return p, jid
+        return None
+
+    def refusal(self, method: str, jid: str) -> tuple[str, str] | None:
+        """``(workdir name, why)`` when a lookup found job ``jid`` but did not
+        trust it."""
+        dirname = job_dirname(method, jid)
+        for wd in self.ordered():
+            why = wd.refused.get(dirname)
+            if why is not None:
+                return wd.name, why
         return None
 
     def incomplete(self, method: str, jid: str) -> str | None:

@@ -2,6 +2,7 @@
 one-line errors, git metadata, the job directory (SPEC §5-§7), parallelism."""
 from __future__ import annotations
 
+import base64
 import datetime
 import hashlib
 import json
@@ -475,10 +476,17 @@ def test_job_directory_contents(chain_repo):
     assert len(slices) == 4 and all({"wall", "cpu", "peak_memory_kb"} <= set(s) for s in slices)
     assert prof["peak_memory_kb"] > 0
 
-    # manifest.json: every other file, with its sha256 and size; nothing else
+    # manifest.json: every other file but the signature, with its sha256 and size; nothing else
     man = json.loads((path / "manifest.json").read_text())
     on_disk = sorted(str(f.relative_to(path)) for f in path.rglob("*") if f.is_file())
-    assert sorted(man["files"]) == [f for f in on_disk if f != "manifest.json"]
+    assert sorted(man["files"]) == [f for f in on_disk if f not in ("manifest.json", "signature.json")]
+    # signature.json: your key's signature of the manifest's sha256
+    from accelgit.store import keys
+    sig = json.loads((path / "signature.json").read_text())
+    assert sig["key"] == keys.public_text(keys.own_key()[1]) and sig["key_id"] == keys.key_id(keys.own_key()[1])
+    from nacl.signing import VerifyKey
+    VerifyKey(keys.parse_public(sig["key"])).verify(hashlib.sha256((path / "manifest.json").read_bytes()).digest(),
+                                                   base64.b64decode(sig["signature"]))
     for rel, entry in man["files"].items():
         data = (path / rel).read_bytes()
         assert entry == {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}

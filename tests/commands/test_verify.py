@@ -10,6 +10,7 @@ import pytest
 from conftest import CHAIN, Repo, built_template, copy_of, write_files
 
 from accelgit.store.manifest import write_manifest
+from accelgit.store.signing import sign
 
 ALL = ("integrity", "identity", "currency", "provenance")
 
@@ -113,7 +114,7 @@ def _add_output(d):
 
 def _edit_source_copy(d):
     p = d["b"] / "source" / "methods" / "_helper.py"
-    p.write_text(p.read_text() + "# edited\n")
+    p.write_text(p.read_text() + "raise RuntimeError('the tampered copy ran')\n")      # if it ran: the rerun fails
 
 
 def _delete_manifest(d):
@@ -129,7 +130,7 @@ def _edit_job_json(d):
 
 def _edit_job_json_and_manifest(d):
     _edit_job_json(d)
-    write_manifest(str(d["a"]))            # a thorough tamperer: the manifest matches again
+    write_manifest(str(d["a"]))            # a thorough tamperer: the manifest matches again (not its signature)
 
 
 def _edit_source_digest_and_manifest(d):
@@ -147,8 +148,10 @@ def _edit_source_digest_and_manifest(d):
     (_edit_source_copy, {("b", "integrity")}, "source copies differ from their recorded blobs: source/methods/_helper.py"),
     (_delete_manifest, {("a", "integrity")}, "manifest.json is missing"),
     (_edit_job_json, {("a", "integrity"), ("a", "identity")}, "modified: job.json"),
-    (_edit_job_json_and_manifest, {("a", "identity")}, "give id"),
-    (_edit_source_digest_and_manifest, {("b", "identity")}, "recorded source digest 000000000000 is not the digest"),
+    # a manifest rewritten to match is not the one its builder signed: integrity fails as well
+    (_edit_job_json_and_manifest, {("a", "integrity"), ("a", "identity")}, "give id"),
+    (_edit_source_digest_and_manifest, {("b", "integrity"), ("b", "identity")},
+     "recorded source digest 000000000000 is not the digest"),
 ], ids=["edit-output", "delete-output", "add-output", "edit-source-copy", "delete-manifest",
         "edit-job-json", "edit-job-json-and-manifest", "edit-source-digest"])
 def test_tampering_is_caught_in_that_job_and_check(built, tamper, expect, words):
@@ -160,14 +163,15 @@ def test_tampering_is_caught_in_that_job_and_check(built, tamper, expect, words)
     assert any(words in det for det in details), details
 
 
-def test_tampered_source_copy_is_not_rerun_but_tampered_output_is_compared_with_the_manifest(built):
+def test_a_tampered_source_copy_is_never_run_and_tampered_output_is_compared_with_the_manifest(built):
     d = dirs(built)
     _edit_source_copy(d)
     _edit_output(d)
     code, jobs, _ = verify(built, "--all", "--rerun")
-    assert failing(jobs) == {("b", "integrity"), ("b", "reproducible"), ("c", "integrity")}
+    assert failing(jobs) == {("b", "integrity"), ("c", "integrity")}
     b = next(k for k in jobs if k.startswith("b-"))
-    assert jobs[b]["reproducible"][1] == "not rerun: source copy methods/_helper.py does not match its recorded blob"
+    # rerun from the repository's blobs, never from the job's source/ copy
+    assert jobs[b]["reproducible"] == (True, "rerun gave the same 1 files (output/ and result)")
 
 
 def test_a_job_that_rewrites_its_own_job_json_or_source_copy_fails_integrity(repo):
@@ -325,6 +329,7 @@ def test_unknown_commit_fails_provenance(built):
     params["git"]["commit"] = "1234567890" * 4
     p.write_text(json.dumps(params))
     write_manifest(str(p.parent))
+    sign(str(p.parent))                     # by the builder: only the commit is unknown
     code, jobs, _ = verify(built, "--all")
     assert failing(jobs) == {("c", "provenance")}
     c = next(k for k in jobs if k.startswith("c-"))

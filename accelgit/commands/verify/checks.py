@@ -2,8 +2,9 @@
 
 Per job, every check runs (none stops at the first failure):
 
-* ``integrity``: the job's files match manifest.json; the source copies match
-  the blob hashes recorded in job.json;
+* ``integrity``: the job's files match manifest.json, which a trusted key
+  signed (signature.json); the source copies match the blob hashes recorded
+  in job.json;
 * ``identity``: job.json's recorded components give the job's id and its
   directory name, and its sources give its recorded source digest;
 * ``currency``: the job is what the work tree (or ``--at REV``) gives today;
@@ -38,8 +39,9 @@ from accelgit.core.identity import (
 )
 from accelgit.plan.diff import MISSING, diff, identity
 from accelgit.store.jobdir import read_params
-from accelgit.store.layout import MANIFEST, SOURCE
+from accelgit.store.layout import MANIFEST, SOURCE, UNSIGNED
 from accelgit.store.manifest import file_sha256, irregular_files, walk_files
+from accelgit.store.signing import Untrusted, signer
 from accelgit.store.workdir import Store
 
 CHECKS = ("integrity", "identity", "currency", "provenance", "reproducible")
@@ -63,7 +65,7 @@ def check_integrity(t: Target) -> tuple[bool, str]:
         problems.append(f"manifest.json cannot be read: {e}")
     n = 0
     if files is not None:
-        actual = set(walk_files(t.path)) - {MANIFEST}
+        actual = set(walk_files(t.path)) - set(UNSIGNED)
         odd = irregular_files(t.path)           # never opened: reading a FIFO or /dev/zero never ends
         if odd:
             problems.append(f"not regular files: {names(odd)}")
@@ -79,6 +81,14 @@ def check_integrity(t: Target) -> tuple[bool, str]:
         for what, paths in (("modified", modified), ("missing", missing), ("extra", extra)):
             if paths:
                 problems.append(f"{what}: {names(paths)}")
+    signed = None
+    if files is not None:
+        try:
+            signed = signer(t.path)
+        except Untrusted as e:
+            problems.append(f"not trusted: {e.short}")
+        except OSError as e:
+            problems.append(f"manifest.json cannot be read: {e}")
     sources = (t.params or {}).get("sources")
     if t.params is None:
         problems.append(t.params_error or "job.json cannot be read")
@@ -102,7 +112,7 @@ def check_integrity(t: Target) -> tuple[bool, str]:
         return False, "; ".join(problems)
     k = len(sources)
     copies = "its source copy matches its blob" if k == 1 else f"all {k} source copies match their blobs"
-    return True, f"{n} files match manifest.json; {copies}"
+    return True, f"{n} files match manifest.json, signed by {signed}; {copies}"
 
 
 def check_identity(t: Target) -> tuple[bool, str]:

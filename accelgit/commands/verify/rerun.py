@@ -1,8 +1,10 @@
 """``accelgit verify --rerun``: the ``reproducible`` check.
 
-A stored job is built again in a scratch folder outside every workdir (a
-``tempfile`` folder, removed afterwards), from the job's own verified source
-copies and its job.json, with its input jobs found by their recorded ids and
+A stored job signed by a trusted key is built again in a scratch folder
+outside every workdir (a ``tempfile`` folder, removed afterwards), from the
+repository's content at the blobs the job records (git's object store, or
+the work tree where it holds that blob; never the job's ``source/`` copy)
+and its job.json, with its input jobs found by their recorded ids and
 its data files at their recorded blobs (from git's object store, or the work
 tree when it still holds that blob).  It runs through the same runner and
 fork server as ``accelgit build``.  Then every file of ``output/`` and the
@@ -32,6 +34,7 @@ from accelgit.store.layout import (
     SOURCE,
 )
 from accelgit.store.manifest import file_sha256, verified_bytes, walk_files
+from accelgit.store.signing import trust_problem
 
 
 def compared(rel: str) -> bool:
@@ -73,7 +76,8 @@ class Rerunner:
             return None
         return data if git_blob_sha1(data) == sha else None
 
-    def _data_file(self, rel: str, blob: str) -> bytes:
+    def _repo_file(self, rel: str, blob: str, what: str) -> bytes:
+        """The content of blob ``blob`` (of ``rel``) from git, or the work tree."""
         data = self._blob(blob)
         if data is None:
             p = os.path.join(self.repo.root, *rel.split("/"))
@@ -83,7 +87,7 @@ class Rerunner:
             except OSError:
                 data = None
             if data is None or git_blob_sha1(data) != blob:
-                raise NotRerun(f"data file {rel} at blob {blob[:12]} is neither in git's object store nor in the work tree")
+                raise NotRerun(f"{what} {rel} at blob {blob[:12]} is neither in git's object store nor in the work tree")
         return data
 
     def _input_paths(self, jobs: dict) -> dict:
@@ -110,22 +114,18 @@ class Rerunner:
             raise NotRerun("job.json does not match manifest.json") from None
         with open(os.path.join(jobdir, JOB_JSON), "wb") as f:
             f.write(raw)
-        for rel, blob in params["sources"].items():
-            with open(os.path.join(t.path, SOURCE, *rel.split("/")), "rb") as f:
-                data = f.read()
-            if git_blob_sha1(data) != blob:
-                raise NotRerun(f"source copy {rel} does not match its recorded blob")
+        for rel, blob in params["sources"].items():     # the repository's code, never the job's copy
             dest = os.path.join(jobdir, SOURCE, *rel.split("/"))
             os.makedirs(os.path.dirname(dest), exist_ok=True)
             with open(dest, "wb") as f:
-                f.write(data)
+                f.write(self._repo_file(rel, blob, "source"))
         root = os.path.join(scratch, "root")
         os.makedirs(root)
         for rel, blob in params["files"].items():
             dest = os.path.join(root, *rel.split("/"))
             os.makedirs(os.path.dirname(dest), exist_ok=True)
             with open(dest, "wb") as f:
-                f.write(self._data_file(rel, blob))
+                f.write(self._repo_file(rel, blob, "data file"))
         run = {"inputs": self._input_paths(params["jobs"]), "root": root,
                "slices": params.get("slices") or self.config.slices}
         return jobdir, run
@@ -145,6 +145,9 @@ class Rerunner:
             return False, "not rerun: the job has no manifest.json to compare with"
         if not t.ok("identity"):
             return False, "not rerun: the identity check failed, so job.json cannot be trusted"
+        untrusted = trust_problem(t.path)
+        if untrusted:
+            return False, f"not rerun: the job is not signed by a key you trust ({untrusted})"
         scratch = None
         try:
             scratch = self._scratch()

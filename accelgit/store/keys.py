@@ -1,0 +1,215 @@
+"""The builder's signing key and the public keys it trusts (docs/security.md).
+
+Outside every repository and workdir, in the user's config folder
+(``$XDG_CONFIG_HOME/accelgit``, else ``~/.config/accelgit``):
+
+* ``signing-key``: this user's ed25519 secret key, made on the first build
+  (mode 0600; refused when others may read it, as ssh does), and its public
+  key in ``signing-key.pub``.
+  ``ACCELGIT_KEY_FILE`` names another file (a CI secret, say);
+* ``trusted-keys``: public keys (besides your own) whose jobs may be loaded,
+  one a line, as ``accelgit trust add`` writes them.
+
+A public key is written ``ed25519:<base64 of its 32 bytes>``; its *key id* is
+the first 16 hex digits of the key's sha256.  The trusted keys are your own,
+those in ``trusted-keys``, and those of the repository's ``trusted_keys``
+(config), which a command hands its child processes in the environment
+(``ACCELGIT_TRUSTED_KEYS``).  The signature library (PyNaCl) is imported only
+to sign or verify.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+import stat
+
+from accelgit.core.errors import ConfigError
+
+PREFIX = "ed25519:"
+_SECRET_PREFIX = "ed25519-secret:"
+KEY_FILE, TRUST_FILE = "signing-key", "trusted-keys"
+ENV_KEY_FILE, ENV_TRUSTED = "ACCELGIT_KEY_FILE", "ACCELGIT_TRUSTED_KEYS"
+
+
+def config_dir() -> str:
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return os.path.join(base, "accelgit")
+
+
+def key_file() -> str:
+    return os.environ.get(ENV_KEY_FILE) or os.path.join(config_dir(), KEY_FILE)
+
+
+def trust_file() -> str:
+    return os.path.join(config_dir(), TRUST_FILE)
+
+
+# -- public keys as text
+def parse_public(text: str) -> bytes:
+    """The 32 bytes of a public key written ``ed25519:BASE64`` (or bare base64)."""
+    body = text.strip()
+    if body.startswith(PREFIX):
+        body = body[len(PREFIX):]
+    try:
+        raw = base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != 32:
+        raise ValueError(f"{text.strip()!r} is not an ed25519 public key (want ed25519:BASE64 of 32 bytes)")
+    return raw
+
+
+def public_text(raw: bytes) -> str:
+    return PREFIX + base64.b64encode(raw).decode("ascii")
+
+
+def key_id(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+# -- your own key
+_own = None          # (nacl SigningKey, public bytes), once read
+
+
+def own_key(create: bool = True):
+    """``(SigningKey, public key bytes)`` of this user, made on first use
+    (``create``); None when there is none and ``create`` is false."""
+    global _own, _trusted
+    if _own is not None:
+        return _own
+    path = key_file()
+    try:
+        seed = _read_secret(path)
+    except FileNotFoundError:
+        if not create:
+            return None
+        seed = _make_secret(path)
+    from nacl.signing import SigningKey
+    sk = SigningKey(seed)
+    _own = (sk, bytes(sk.verify_key))
+    _trusted = None             # now with this key
+    return _own
+
+
+def _read_secret(path: str) -> bytes:
+    with open(path, "rb") as f:
+        mode = os.fstat(f.fileno()).st_mode
+        data = f.read()
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(f"{path}: permissions {stat.S_IMODE(mode):04o} are too open for a signing key "
+                          f"(others may read it); run: chmod 600 {path}")
+    text = data.decode("ascii", "replace").strip()
+    try:
+        seed = base64.b64decode(text[len(_SECRET_PREFIX):], validate=True) if text.startswith(_SECRET_PREFIX) else b""
+    except (binascii.Error, ValueError):
+        seed = b""
+    if len(seed) != 32:
+        raise ConfigError(f"{path}: not an accelgit signing key (want one line {_SECRET_PREFIX}BASE64)")
+    return seed
+
+
+def _make_secret(path: str) -> bytes:
+    """A new secret key in ``path`` (0600), made whole before it appears; if
+    another process made one first, that one."""
+    from nacl.signing import SigningKey
+    seed = bytes(SigningKey.generate())
+    folder = os.path.dirname(path) or "."
+    tmp = f"{path}.{os.getpid()}.{os.urandom(4).hex()}.tmp"      # threads of one build may race here
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(_SECRET_PREFIX + base64.b64encode(seed).decode("ascii") + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)          # never replaces a key another process made meanwhile
+        except FileExistsError:
+            return _read_secret(path)
+        with open(path + ".pub", "w", encoding="ascii") as f:
+            f.write(public_text(bytes(SigningKey(seed).verify_key)) + "\n")
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot create the signing key: {e.strerror or e}") from None
+    finally:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+    return seed
+
+
+def own_public() -> bytes | None:
+    """Your public key, if you have a key: from ``signing-key.pub`` (written
+    with the key), so that checking a signature needs no secret and no
+    signature library; else derived from the secret key."""
+    if _own is not None:
+        return _own[1]
+    try:
+        with open(key_file() + ".pub", encoding="ascii") as f:
+            return parse_public(f.read())
+    except (OSError, ValueError, UnicodeDecodeError):
+        own = own_key(create=False)
+        return None if own is None else own[1]
+
+
+# -- the keys you trust
+def user_trusted() -> list[str]:
+    """The keys of ``trusted-keys``, as written there."""
+    try:
+        with open(trust_file(), encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{trust_file()}: cannot be read: {e}") from None
+    return [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+
+
+def write_user_trusted(keys: list[str]) -> None:
+    path = trust_file()
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write("# public keys whose accelgit jobs you trust (accelgit trust add|remove)\n")
+        f.writelines(k + "\n" for k in keys)
+    os.replace(tmp, path)
+
+
+def hand_down(config) -> None:
+    """The repository's ``trusted_keys`` (config), for this process and its
+    children (build scripts, the fork server, job processes)."""
+    global _trusted
+    for t in config.trusted_keys:
+        try:
+            parse_public(t)
+        except ValueError as e:
+            raise ConfigError(f"{config.source or 'config'}: 'trusted_keys': {e}") from None
+    text = " ".join(config.trusted_keys)
+    if os.environ.get(ENV_TRUSTED, "") != text:
+        os.environ[ENV_TRUSTED] = text
+        _trusted = None
+
+
+_trusted: dict | None = None
+
+
+def trusted() -> dict[str, bytes]:
+    """``{key id: public key bytes}`` of every trusted key."""
+    global _trusted
+    if _trusted is None:
+        out = {}
+        own = own_public()
+        if own is not None:
+            out[key_id(own)] = own
+        for where, texts in ((trust_file(), user_trusted()),
+                             (ENV_TRUSTED, os.environ.get(ENV_TRUSTED, "").split())):
+            for t in texts:
+                try:
+                    raw = parse_public(t)
+                except ValueError as e:
+                    raise ConfigError(f"{where}: {e}") from None
+                out[key_id(raw)] = raw
+        _trusted = out
+    return _trusted

@@ -1,0 +1,90 @@
+"""A job's signature (SPEC §6, docs/security.md): ``signature.json`` holds the
+builder's public key and its ed25519 signature of the sha256 of the job's
+``manifest.json``.  It is written after the manifest, before the rename that
+publishes the job; the manifest does not list it.
+
+A job is *trusted* when its signature verifies with a trusted key (keys.py).
+Nothing of an untrusted job is loaded, unpickled, imported or executed: every
+checked read of a job's file (``manifest.verified_bytes``) asks ``signer``
+first, and reuse skips untrusted jobs (workdir.py).  The signature proves who
+built the job, not that its code was benign.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import os
+
+from accelgit.core.errors import IntegrityError
+from accelgit.store import keys
+from accelgit.store.layout import MANIFEST, SIGNATURE
+
+
+class Untrusted(IntegrityError):
+    """A job that is not signed by a trusted key.  ``short``: why, in a few
+    words (``unsigned``, ``signed by KEYID``, ...)."""
+
+    def __init__(self, jobdir: str, short: str):
+        super().__init__(f"{jobdir}: not loaded: {short}, not a key you trust (see accelgit trust)")
+        self.short = short
+
+
+def sign(jobdir: str) -> str:
+    """Sign ``jobdir``'s manifest with your key; its key id."""
+    sk, pub = keys.own_key()
+    with open(os.path.join(jobdir, MANIFEST), "rb") as f:
+        digest = hashlib.sha256(f.read()).digest()
+    doc = {"format": 1, "key": keys.public_text(pub), "key_id": keys.key_id(pub),
+           "signature": base64.b64encode(sk.sign(digest).signature).decode("ascii")}
+    with open(os.path.join(jobdir, SIGNATURE), "w", encoding="utf-8") as f:
+        f.write(json.dumps(doc, indent=1) + "\n")
+    _verified[jobdir] = (digest, doc["key_id"])
+    return doc["key_id"]
+
+
+_verified: dict[str, tuple] = {}    # jobdir -> (manifest digest, key id), checked by this process
+
+
+def signer(jobdir: str, manifest: bytes | None = None) -> str:
+    """The id of the trusted key whose signature of ``jobdir``'s manifest
+    (``manifest``: its bytes, when read already) verifies; else ``Untrusted``."""
+    if manifest is None:
+        with open(os.path.join(jobdir, MANIFEST), "rb") as f:
+            manifest = f.read()
+    digest = hashlib.sha256(manifest).digest()
+    known = _verified.get(jobdir)
+    if known is not None and known[0] == digest and known[1] in keys.trusted():
+        return known[1]
+    try:
+        with open(os.path.join(jobdir, SIGNATURE), encoding="utf-8") as f:
+            doc = json.load(f)
+        pub = keys.parse_public(doc["key"])
+        sig = base64.b64decode(doc["signature"], validate=True)
+    except FileNotFoundError:
+        raise Untrusted(jobdir, "unsigned") from None
+    except (OSError, ValueError, KeyError, TypeError, binascii.Error):
+        raise Untrusted(jobdir, f"{SIGNATURE} cannot be read") from None
+    kid = keys.key_id(pub)
+    if kid not in keys.trusted():
+        raise Untrusted(jobdir, f"signed by {kid}")
+    from nacl.exceptions import BadSignatureError
+    from nacl.signing import VerifyKey
+    try:
+        VerifyKey(pub).verify(digest, sig)
+    except (BadSignatureError, ValueError):
+        raise Untrusted(jobdir, f"its signature by {kid} does not match its manifest") from None
+    _verified[jobdir] = (digest, kid)
+    return kid
+
+
+def trust_problem(jobdir: str) -> str | None:
+    """Why ``jobdir`` is not trusted (``Untrusted.short``), or None if it is."""
+    try:
+        signer(jobdir)
+    except Untrusted as e:
+        return e.short
+    except OSError:
+        return "no manifest.json"
+    return None

@@ -1,0 +1,210 @@
+"""The trust model end to end (issue 15, docs/security.md): a job in any
+workdir that is not signed by a key you trust is never loaded, unpickled,
+imported or executed — not by build, plan, verify, verify --rerun, nor a real
+``git commit`` with the hooks installed — and is treated as absent.  A marker
+file that unpickling the attacker's result would create must never appear."""
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import Repo
+
+from accelgit.store.manifest import write_manifest
+
+PIPE = {
+    "methods/a.py": """
+        def synthesis():
+            return {"n": 1}
+    """,
+    "methods/b.py": """
+        jobs = ("src",)
+
+        def synthesis(jobs):
+            return {"n": jobs.src.load()["n"] + 1}
+    """,
+    "build.py": """
+        def main(urd):
+            a = urd.build("a")
+            urd.build("b", src=a)
+            print("a gives", a.load())
+    """,
+}
+
+
+class _Evil:
+    def __init__(self, path: str):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def other_user(repo: Repo, tmp_path: Path, name: str = "mallory") -> dict:
+    """The environment of another user of the same workdirs (a key of their own)."""
+    env = {"XDG_CONFIG_HOME": str(tmp_path / f"{name}-config")}
+    pub = json.loads(repo.run("trust", "show", "--json", env=env, check=True).stdout)["key"]
+    return {**env, "PUBLIC_KEY": pub}
+
+
+@pytest.fixture
+def team(repo: Repo, tmp_path: Path) -> tuple[Repo, Path]:
+    """A pipeline whose config has a second, shared workdir ``team``."""
+    shared = tmp_path / "team"
+    shared.mkdir()
+    for rel, text in PIPE.items():
+        repo.write(rel, text)
+    repo.write("accelgit.toml", f"""
+        target_workdir = "local"
+        [workdirs]
+        local = ".accelgit/work"
+        team = "{shared}"
+    """)
+    repo.commit("pipeline")
+    return repo, shared
+
+
+def plant(repo: Repo, shared: Path, tmp_path: Path, how: str) -> tuple[Path, Path]:
+    """What the attacker does: build the pipeline, copy job ``a`` into ``shared``
+    with its result replaced by a pickle that runs code when loaded, and a
+    self-consistent manifest; unsigned, or signed with their own key."""
+    marker = tmp_path / "pwned"
+    built = {j["method"]: Path(j["path"]) for j in repo.build()["jobs"]}
+    evil = shared / built["a"].name
+    shutil.copytree(built["a"], evil)
+    (evil / "result.json").unlink()
+    (evil / "result.pickle").write_bytes(pickle.dumps(_Evil(str(marker))))
+    write_manifest(str(evil))
+    (evil / "signature.json").unlink()
+    if how == "signed by another key":
+        env = {**repo.env, **other_user(repo, tmp_path)}
+        import subprocess
+        import sys
+        subprocess.run([sys.executable, "-c", f"from accelgit.store.signing import sign; sign({str(evil)!r})"],
+                       env=env, check=True)
+    shutil.rmtree(repo.workdir)                 # the victim: a fresh clone, say
+    return evil, marker
+
+
+@pytest.mark.parametrize("how", ["unsigned", "signed by another key"])
+def test_a_crafted_job_in_a_shared_workdir_never_runs(team, tmp_path: Path, how: str):
+    repo, shared = team
+    evil, marker = plant(repo, shared, tmp_path, how)
+    short = "unsigned" if how == "unsigned" else "signed by "
+    # plan: treated as absent, and says why
+    plan = repo.json("plan")
+    a = next(j for j in plan["jobs"] if j["method"] == "a")
+    assert a["action"] == "build"
+    assert a["reasons"][0]["kind"] == "untrusted" and short in a["reasons"][0]["detail"], a["reasons"]
+    assert not marker.exists()
+    # a real commit with the hooks installed (pre-commit plans the index)
+    repo.run("hooks", "install", check=True)
+    repo.write("README.md", "hello\n")
+    repo.git("add", "README.md")
+    repo.git("commit", "-q", "-m", "readme")
+    assert not marker.exists()
+    # verify --all (and --rerun): the job fails integrity, is not rerun
+    v = repo.json("verify", "--all", "--rerun")
+    checks = {c["check"]: c for j in v["jobs"] if j["id"].startswith(evil.name[2:]) for c in j["checks"]}
+    assert not v["ok"] and not checks["integrity"]["ok"]
+    assert f"not trusted: {short}" in checks["integrity"]["detail"]
+    assert not checks["reproducible"]["ok"] and "not signed by a key you trust" in checks["reproducible"]["detail"]
+    assert not marker.exists()
+    # build: its own copy, in the target workdir; the team folder untouched
+    proc = repo.run("build", "--json")
+    assert proc.returncode == 0, proc.stderr
+    jobs = {j["method"]: j for j in json.loads(proc.stdout)["jobs"]}
+    assert jobs["a"]["action"] == "built" and Path(jobs["a"]["path"]).parent == repo.workdir
+    assert f"{evil.name} in workdir team is not trusted ({short}" in proc.stderr
+    assert "a gives {'n': 1}" in proc.stderr
+    assert sorted(os.listdir(evil)) == sorted(["job.json", "manifest.json", "output", "log", "source",
+                                               "profile.json", "result.pickle"]
+                                              + (["signature.json"] if how != "unsigned" else []))
+    assert not marker.exists()
+    assert repo.json("verify")["ok"]
+
+
+def test_an_untrusted_job_in_the_target_workdir_is_moved_aside_not_loaded(team, tmp_path: Path):
+    repo, shared = team
+    evil, marker = plant(repo, shared, tmp_path, "unsigned")
+    repo.workdir.mkdir(parents=True)
+    target = repo.workdir / evil.name
+    shutil.move(str(evil), str(target))
+    proc = repo.run("build")
+    assert proc.returncode == 0, proc.stderr
+    assert f"{evil.name} in workdir local is not trusted (unsigned)" in proc.stderr
+    aside = list((repo.workdir / ".untrusted").iterdir())
+    assert [p.name.split(".")[0] for p in aside] == [evil.name]          # kept, never deleted
+    assert (aside[0] / "result.pickle").exists() and (target / "result.json").exists()
+    assert not marker.exists()
+    # show reads its job.json, never its result; gc removes it, saying what it was
+    show = repo.run("show", str(aside[0]))
+    assert not marker.exists() and "result" in show.stdout, show
+    gc = repo.json("gc")
+    assert [(r["kind"], r["path"]) for r in gc["removed"] if r["kind"] != "lock"] == \
+        [("untrusted", f".untrusted/{aside[0].name}")]
+    assert not (repo.workdir / ".untrusted").exists() or not any((repo.workdir / ".untrusted").iterdir())
+
+
+def test_trusting_a_teammates_key_reuses_their_jobs(team, tmp_path: Path):
+    repo, shared = team
+    teammate = other_user(repo, tmp_path, "tess")
+    repo.write("accelgit.toml", f"""
+        target_workdir = "team"
+        [workdirs]
+        local = ".accelgit/work"
+        team = "{shared}"
+    """, )
+    repo.commit("team target")
+    repo.run("build", env=teammate, check=True)              # tess builds into the team folder
+    repo.write("accelgit.toml", repo.read("accelgit.toml").replace('target_workdir = "team"', 'target_workdir = "local"'))
+    repo.commit("back to local")
+    # not trusted yet: built again here
+    first = {j["method"]: j["action"] for j in repo.build()["jobs"]}
+    assert first == {"a": "built", "b": "built"}
+    shutil.rmtree(repo.workdir)
+    out = repo.run("trust", "add", teammate["PUBLIC_KEY"], check=True).stdout
+    assert out.startswith("trusted ")
+    jobs = repo.build()["jobs"]
+    assert {j["method"]: j["action"] for j in jobs} == {"a": "reused", "b": "reused"}
+    assert all(Path(j["path"]).parent == shared for j in jobs)
+    # no longer trusted: absent again
+    kid = json.loads(repo.run("trust", "show", "--json", check=True).stdout)["trusted"][0]["key_id"]
+    repo.run("trust", "remove", kid, check=True)
+    assert {j["method"]: j["action"] for j in repo.build()["jobs"]} == {"a": "built", "b": "built"}
+
+
+def test_trusted_keys_in_the_config_count_and_bad_ones_are_one_line(team, tmp_path: Path):
+    repo, shared = team
+    teammate = other_user(repo, tmp_path, "tess")
+    cfg = repo.read("accelgit.toml")
+    repo.write("accelgit.toml", cfg.replace('target_workdir = "local"', 'target_workdir = "team"'))
+    repo.run("build", env=teammate, check=True)
+    repo.write("accelgit.toml", f'trusted_keys = ["{teammate["PUBLIC_KEY"]}"]\n' + cfg)
+    assert {j["action"] for j in repo.build()["jobs"]} == {"reused"}
+    show = repo.run("trust", "show", check=True).stdout
+    assert teammate["PUBLIC_KEY"] in show and "accelgit.toml: trusted_keys" in show
+    proc = repo.run("trust", "remove", teammate["PUBLIC_KEY"])
+    assert proc.returncode == 2 and proc.stderr.strip().endswith("accelgit.toml: trusted_keys: remove it there")
+    repo.write("accelgit.toml", 'trusted_keys = ["ed25519:AAAA"]\n' + cfg)
+    proc = repo.run("build")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "accelgit: accelgit.toml: 'trusted_keys': 'ed25519:AAAA' is not an ed25519 public key "
+        "(want ed25519:BASE64 of 32 bytes)"]
+
+
+def test_trust_commands_say_what_they_did(repo: Repo, tmp_path: Path):
+    me = json.loads(repo.run("trust", "show", "--json", check=True).stdout)
+    assert me["key"].startswith("ed25519:") and me["trusted"] == []
+    assert repo.run("trust", "add", me["key"], check=True).stdout.startswith(f"{me['key_id']} is your own key")
+    proc = repo.run("trust", "add", "ed25519:bad")
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "is not an ed25519 public key" in proc.stderr
+    proc = repo.run("trust", "remove", me["key_id"])
+    assert proc.returncode == 2 and "is your own key: it is always trusted" in proc.stderr
+    proc = repo.run("trust", "remove", "0123456789abcdef")
+    assert proc.returncode == 2 and "not a trusted key" in proc.stderr
