@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import sys
 
+from accelgit._interrupt import uninstall
 from accelgit.cli.dispatch import dispatch, handle_error
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
+        uninstall()     # Ctrl-C while starting was one line (accelgit/_interrupt.py); now KeyboardInterrupt
         args = list(sys.argv[1:] if argv is None else argv)
         if args == ["--version"]:
             from accelgit import __version__

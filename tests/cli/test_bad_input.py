@@ -239,3 +239,29 @@ def test_bad_name_or_caption_and_an_unreadable_config_are_one_line(tmp_path):
     (r.path / "accelgit.toml").mkdir()
     proc = r.run("plan")
     assert (proc.returncode, proc.stderr) == (2, "accelgit: accelgit.toml: is a folder, not a file\n")
+
+
+def test_ctrl_c_while_starting_is_one_line_and_exit_130(tmp_path):
+    """Ctrl-C at any moment of start-up: once accelgit's first line has run,
+    exit 130 and ``accelgit: interrupted``, never a traceback of accelgit's
+    modules.  (Earlier, while the interpreter itself starts, the signal is
+    Python's: it kills the process, or interrupts its own site imports.)"""
+    import signal
+    import time
+    r = make_repo(tmp_path)
+    r.write("methods/a.py", "def synthesis():\n    return 1\n")
+    r.write("build.py", "def main(urd):\n    urd.build('a')\n")
+    r.commit("a")
+    pkg = str(Path(__file__).resolve().parents[2] / "accelgit") + "/"
+    codes = []
+    for i in range(40):
+        p = subprocess.Popen([sys.executable, "-m", "accelgit", "plan"], cwd=r.path, env=r.env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep((i % 20) * 0.003)
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=60)
+        codes.append(p.returncode)
+        assert pkg not in err, err                  # no frame of accelgit's own code
+        if p.returncode == 130:
+            assert err == "accelgit: interrupted\n"
+    assert 130 in codes, codes
