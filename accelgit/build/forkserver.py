@@ -29,6 +29,20 @@ def serve() -> None:
             shutil.rmtree(server.scratch, ignore_errors=True)
 
 
+def _end_group(server_group: int) -> None:
+    """The job is over: kill what it left running (a method's background
+    child would write into the finished job).  This process leaves its
+    group for the server's first, so the kill spares only it."""
+    own = os.getpid()
+    if server_group == own:
+        return
+    try:
+        os.setpgid(0, server_group)
+        os.killpg(own, signal.SIGKILL)
+    except OSError:           # nothing left in the group (ESRCH): the usual case
+        pass
+
+
 def scratch_parent() -> str | None:
     """Where the warm-up's folder goes: $TMPDIR when set, else /dev/shm (memory:
     a warm-up there costs a third of one on a disk), else the system's temp folder."""
@@ -117,6 +131,7 @@ class _Server:
 
         from accelgit.build import runner
         self.runner = runner
+        self.group = os.getpgrp()         # a job's process leaves its own group for this one at its end
         # a job that loads an input checks the input's signature (store/signing.py):
         # the signature library and the trusted keys, read once here (your key made
         # now if this is your first build: the jobs of this build are signed by it)
@@ -186,6 +201,7 @@ class _Server:
     def _child(self, job_r: int, status_w: int, server_fds: list) -> None:
         code = 3
         try:
+            server_group = self.group
             os.setpgid(0, 0)
             signal.set_wakeup_fd(-1)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -211,6 +227,7 @@ class _Server:
                 tok, payload = line[:-1].decode("utf-8").split(" ", 1)
                 job = json.loads(payload)
                 code = self.runner.child_main(job["dir"], job["run"])
+                _end_group(server_group)
                 # Said before exiting: the job's files are complete and closed, and the
                 # build goes on while the kernel tears this process down.
                 os.write(status_w, b"D")

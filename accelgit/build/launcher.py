@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 
 class Launcher:
@@ -109,12 +110,23 @@ class Launcher:
                                     stdin=subprocess.DEVNULL, start_new_session=True)
             with self._lock:
                 self._pids[str(proc.pid)] = proc.pid
+            # Wait for the exit without reaping: until the reap, the job's pid (its
+            # group's id) cannot go to another process, so the kill below hits
+            # only what the job left running (a background child would write
+            # into the finished job).
             while True:
                 try:
-                    code = proc.wait(timeout=0.2 if tick else None)
+                    if os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT | (os.WNOHANG if tick else 0)):
+                        break
+                except ChildProcessError:
                     break
-                except subprocess.TimeoutExpired:
-                    tick()
+                tick()
+                time.sleep(0.05)
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            code = proc.wait()
             with self._lock:
                 self._pids.pop(str(proc.pid), None)
             return code

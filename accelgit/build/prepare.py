@@ -244,8 +244,7 @@ def run_prepared(prep: Prepared, ctx: BuildContext) -> tuple[str, str, float]:
             raise _failure(spec, tmp, wd, code, root=ctx.repo.root, detail=f"{odd[0]} is not a regular file (a FIFO, device, socket or "
                                                 f"symbolic link): a job holds only regular files and folders")
         try:
-            write_manifest(tmp, in_place=True, written=prep.written)      # no job until the rename below
-            signer = sign(tmp)
+            signer = sign(tmp, write_manifest(tmp, in_place=True, written=prep.written))   # no job until the rename
             pause("ACCELGIT_TEST_PAUSE_BEFORE_RENAME")
             trash = None
             if os.path.exists(final):

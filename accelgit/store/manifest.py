@@ -73,8 +73,9 @@ def irregular_files(jobdir: str) -> list[str]:
     return sorted(out)
 
 
-def write_manifest(jobdir: str, in_place: bool = False, written: dict | None = None) -> dict:
-    """sha256 and size of every file but the manifest; written atomically
+def write_manifest(jobdir: str, in_place: bool = False, written: dict | None = None) -> bytes:
+    """sha256 and size of every file but the manifest (and its signature),
+    written atomically; returns the bytes written (what a signature signs)
     (``in_place``: straight into its file, for a job folder still in ``.tmp``,
     which becomes a job only by the rename that follows).  ``written``: ``rel ->
     (sha256, size)`` of files the caller wrote itself (job.json, the source
@@ -102,11 +103,12 @@ def write_manifest(jobdir: str, in_place: bool = False, written: dict | None = N
     if os.environ.get("ACCELGIT_TEST_FAIL_MANIFEST"):      # fault injection (tests): a full disk
         import errno
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), tmp)
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(member_lines(manifest, ("files",)))
+    text = member_lines(manifest, ("files",)).encode("utf-8")
+    with open(tmp, "wb") as f:
+        f.write(text)
     if not in_place:
         os.replace(tmp, final)
-    return manifest
+    return text
 
 
 def read_manifest(jobdir: str, trusted: bool = False) -> dict:

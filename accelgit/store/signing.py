@@ -31,15 +31,18 @@ class Untrusted(IntegrityError):
         self.short = short
 
 
-def sign(jobdir: str) -> str:
-    """Sign ``jobdir``'s manifest with your key; its key id."""
+def sign(jobdir: str, manifest: bytes | None = None) -> str:
+    """Sign ``jobdir``'s manifest (``manifest``: its bytes, when known) with
+    your key; its key id."""
     sk, pub = keys.own_key()
-    with open(os.path.join(jobdir, MANIFEST), "rb") as f:
-        digest = hashlib.sha256(f.read()).digest()
+    if manifest is None:
+        with open(os.path.join(jobdir, MANIFEST), "rb") as f:
+            manifest = f.read()
+    digest = hashlib.sha256(manifest).digest()
     doc = {"format": 1, "key": keys.public_text(pub), "key_id": keys.key_id(pub),
            "signature": base64.b64encode(sk.sign(digest).signature).decode("ascii")}
-    with open(os.path.join(jobdir, SIGNATURE), "w", encoding="utf-8") as f:
-        f.write(json.dumps(doc, indent=1) + "\n")
+    with open(os.path.join(jobdir, SIGNATURE), "wb") as f:
+        f.write(json.dumps(doc, indent=1).encode("ascii") + b"\n")
     _verified[jobdir] = (digest, doc["key_id"])
     return doc["key_id"]
 

@@ -527,3 +527,25 @@ def test_the_index_survives_threads_opening_and_repairing_it_at_once(tmp_path: P
                               text=True, timeout=60)
         assert proc.returncode == 0, proc.stderr[-3000:]
         assert proc.stdout.startswith("ok ")
+
+
+@pytest.mark.parametrize("forkserver", ["1", "0"])
+def test_what_a_job_leaves_running_ends_with_the_job(repo: Repo, forkserver: str):
+    """A method's background child (one that even ignores SIGTERM) does not
+    outlive its job, so it cannot write into the finished job."""
+    import time
+    repo.write("methods/bg.py", """
+        import subprocess
+
+        def synthesis():
+            subprocess.Popen(["sh", "-c", "trap '' TERM HUP; sleep 0.8; echo late > late.txt"])
+            return 1
+    """)
+    repo.write("build.py", "def main(urd):\n    urd.build('bg')\n")
+    repo.commit("bg")
+    proc = repo.run("build", "--json", env={"ACCELGIT_FORKSERVER": forkserver})
+    assert proc.returncode == 0, proc.stderr
+    job = Path(json.loads(proc.stdout)["jobs"][0]["path"])
+    time.sleep(1.5)
+    assert sorted(os.listdir(job / "output")) == []
+    assert repo.run("verify", check=True).stdout.splitlines()[-1] == "1 job verified: all checks passed"

@@ -3,6 +3,7 @@ stat said (a file that grew between the stat and the read is read to its end).""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 
 import pytest
@@ -52,7 +53,7 @@ def test_the_manifest_records_empty_files_without_opening_them_and_as_read(tmp_p
     (tmp_path / "output" / "one").write_bytes(b"x")
     os.chmod(tmp_path / "output" / "empty", 0)          # not readable: the shortcut must not open it
     try:
-        files = write_manifest(str(tmp_path))["files"]
+        files = json.loads(write_manifest(str(tmp_path)))["files"]
     finally:
         os.chmod(tmp_path / "output" / "empty", 0o644)
     assert files["output/empty"] == {"sha256": file_digest(str(tmp_path / "output" / "empty"))[0], "size": 0}
