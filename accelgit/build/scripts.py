@@ -17,6 +17,17 @@ from accelgit.methods.registry import Methods
 from accelgit.store.workdir import Store
 
 
+def _utf8_name(rel: str) -> str:
+    """A build script's repo path, refused unless it is UTF-8 text: its name
+    is stored in job.json, the index and the run records."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = rel.encode("utf-8", "surrogateescape").decode("ascii", "backslashreplace")
+        raise UsageError(f"{shown}: a build script's file name must be UTF-8 text; rename it") from None
+    return rel
+
+
 def find_scripts(view, config, args: list[str] | None, cwd: str | None = None) -> list[str]:
     """Repo paths of the build scripts to run: those named, else the configured globs."""
     repo = view.repo
@@ -26,7 +37,7 @@ def find_scripts(view, config, args: list[str] | None, cwd: str | None = None) -
             rel = repo.relpath(os.path.join(cwd or os.getcwd(), a))
             if not view.exists(rel):
                 raise UsageError(f"build script '{a}' does not exist ({view.label})")
-            out.append(rel)
+            out.append(_utf8_name(rel))
         return out
     if view.kind == "worktree":
         import glob
@@ -41,7 +52,7 @@ def find_scripts(view, config, args: list[str] | None, cwd: str | None = None) -
         else:
             depth = pattern.count("/")
             hits = sorted(p for p in candidates if p.count("/") == depth and fnmatch.fnmatchcase(p, pattern))
-        out.extend(h for h in hits if h not in out)
+        out.extend(_utf8_name(h) for h in hits if h not in out)
     if not out:
         raise UsageError(f"no build script found ({view.label}): looked for {', '.join(config.scripts)}")
     return out

@@ -22,9 +22,22 @@ def row_of(params: dict, dirname: str, signer: str | None = None) -> tuple:
     """``signer``: the key id whose signature this process verified (or made);
     None (not checked yet) for rows read from the folders by a sync."""
     g = params.get("git") or {}
-    return (params["id"], dirname, params.get("method"), params.get("name"), params.get("source"),
-            params.get("caption"), params.get("build_script"), g.get("commit"), g.get("branch"),
-            int(bool(g.get("dirty"))), params.get("built_at"), signer)
+    return tuple(_text(v) for v in (
+        params["id"], dirname, params.get("method"), params.get("name"), params.get("source"),
+        params.get("caption"), params.get("build_script"), g.get("commit"), g.get("branch"),
+        int(bool(g.get("dirty"))), params.get("built_at"), signer))
+
+
+def _text(v):
+    """A value SQLite can store: a string that is not UTF-8 text (a lone
+    surrogate from a job.json written by hand or by an older accelgit) is
+    stored escaped, never refused (the index is only a cache)."""
+    if type(v) is str:
+        try:
+            v.encode("utf-8")
+        except UnicodeEncodeError:
+            return v.encode("utf-8", "surrogatepass").decode("utf-8", "backslashreplace")
+    return v
 
 
 class Index:

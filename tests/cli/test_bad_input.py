@@ -5,6 +5,8 @@ the one ``accelgit: ...`` line it must print (what and where).  No traceback
 unless ACCELGIT_DEBUG=1, which must then show one."""
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
 import sys
@@ -265,3 +267,28 @@ def test_ctrl_c_while_starting_is_one_line_and_exit_130(tmp_path):
         if p.returncode == 130:
             assert err == "accelgit: interrupted\n"
     assert 130 in codes, codes
+
+
+def test_a_build_script_name_that_is_not_utf8_is_refused_and_poisons_nothing(tmp_path):
+    r = make_repo(tmp_path)
+    r.write("methods/a.py", "def synthesis():\n    return 1\n")
+    script = os.fsencode(r.path) + b"/build_\xff.py"
+    with open(script, "wb") as f:
+        f.write(b"def main(urd):\n    urd.build('a')\n")
+    r.commit("odd name")
+    for args in (["build"], ["plan"], ["plan", "--staged"], ["build"]):
+        proc = r.run(*args)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert proc.stderr == "accelgit: build_\\xff.py: a build script's file name must be UTF-8 text; rename it\n"
+    assert r.job_dirs() == []
+    # a job.json with such a name (written by an older accelgit) does not poison the index either
+    os.remove(script)
+    r.write("build.py", "def main(urd):\n    urd.build('a')\n")
+    r.commit("renamed")
+    job = r.workdir / r.build()["jobs"][0]["path"]
+    params = json.loads((job / "job.json").read_text())
+    params["build_script"] = "build_\udcff.py"
+    (job / "job.json").write_text(json.dumps(params))
+    (r.workdir / "index.sqlite").unlink()
+    assert r.run("log", check=True).stdout.count("\n") == 3
+    assert r.run("build", "--json", check=True)
