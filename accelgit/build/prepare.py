@@ -22,6 +22,7 @@ from accelgit.store.layout import ERROR_FILE, FAILED, JOB_JSON, LOG, OUTPUT, PRO
 from accelgit.store.locks import job_lock_fd, job_unlock
 from accelgit.store.manifest import irregular_files, write_manifest
 from accelgit.store.signing import sign
+from accelgit.store.workdir import exchange
 
 
 class JobFailed(AccelgitError):
@@ -46,6 +47,14 @@ class BuildContext:
         self._git_lock = threading.Lock()
         self._sources: dict[str, tuple[bytes, str]] = {}    # blob -> (bytes, sha256)
         self._scripts: dict[str, dict] = {}                 # build script -> its sources' blobs
+        self.replaced: list[str] = []       # jobs a forced build replaced: removed at the end (close)
+
+    def close(self) -> None:
+        """The build is over: remove the jobs forced builds replaced (kept until
+        now for readers that opened them before the swap)."""
+        for path in self.replaced:
+            shutil.rmtree(path, ignore_errors=True)
+        self.replaced = []
 
     def source(self, rel: str, blob: str) -> tuple[bytes, str]:
         """The bytes of source ``rel`` at blob ``blob`` (checked; read once a build:
@@ -247,21 +256,28 @@ def run_prepared(prep: Prepared, ctx: BuildContext) -> tuple[str, str, float]:
             signer = sign(tmp, write_manifest(tmp, in_place=True, written=prep.written))   # no job until the rename
             pause("ACCELGIT_TEST_PAUSE_BEFORE_RENAME")
             trash = None
-            if os.path.exists(final):
-                if dirname in wd.refused:       # not signed by a key you trust: kept, aside
-                    aside = os.path.join(wd.path, UNTRUSTED)
-                    os.makedirs(aside, exist_ok=True)
-                    os.rename(final, os.path.join(aside, f"{dirname}.{uuid.uuid4().hex[:8]}"))
+            if not os.path.exists(final):
+                os.rename(tmp, final)
+            elif dirname in wd.refused:         # not signed by a key you trust: kept, aside
+                aside = os.path.join(wd.path, UNTRUSTED)
+                os.makedirs(aside, exist_ok=True)
+                os.rename(final, os.path.join(aside, f"{dirname}.{uuid.uuid4().hex[:8]}"))
+                os.rename(tmp, final)
+            else:
+                # a forced rebuild (or a folder without a manifest): the new job takes the
+                # old one's place in one step where the system can, so a reader sees the
+                # old job or the new one, whole; the old one goes when this build ends
+                trash = os.path.join(wd.path, TMP, f"{dirname}.old.{uuid.uuid4().hex[:8]}")
+                if exchange(tmp, final):
+                    os.rename(tmp, trash)
                 else:
-                    # forced rebuild, or a folder without a manifest (never reused): move it aside
-                    trash = os.path.join(wd.path, TMP, f"{dirname}.old.{uuid.uuid4().hex[:8]}")
                     os.rename(final, trash)
-            os.rename(tmp, final)
+                    os.rename(tmp, final)
         except OSError as e:      # disk full, permissions: no job, and say where
             raise JobFailed(spec, f"could not store the job: {e}", None) from None
         prep.tmp = None
         if trash:
-            shutil.rmtree(trash, ignore_errors=True)
+            ctx.replaced.append(trash)
         wd.added(prep.params, dirname, signer)
     finally:
         prep.discard()            # the temp folder if it was not renamed (moved to .failed: gone), the lock

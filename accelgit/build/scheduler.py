@@ -354,6 +354,7 @@ def run_build(repo, config, scripts: list[str] | None, *, jobs_n=None, progress=
             raise
         finally:
             view.close()
+            session.ctx.close()
         for script, urd in done:
             session.record_run(script, urd)
     finally:

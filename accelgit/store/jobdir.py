@@ -9,6 +9,13 @@ import os
 from accelgit.store.layout import JOB_JSON, MANIFEST
 
 
+def read_at(dir_fd: int, rel: str) -> bytes:
+    """The bytes of ``rel`` inside the open folder ``dir_fd`` (a job folder
+    read as one, even if a forced rebuild swaps it meanwhile)."""
+    with open(os.open(rel, os.O_RDONLY, dir_fd=dir_fd), "rb") as f:
+        return f.read()
+
+
 def is_complete(jobdir: str) -> bool:
     """Whether ``jobdir`` holds a manifest, which is written last: a job."""
     return os.path.isfile(os.path.join(jobdir, MANIFEST))

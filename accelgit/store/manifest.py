@@ -11,6 +11,7 @@ import os
 from accelgit.core.errors import IntegrityError
 from accelgit.core.jsontext import member_lines
 from accelgit.git.filehash import feed
+from accelgit.store.jobdir import read_at
 from accelgit.store.layout import MANIFEST, UNSIGNED
 from accelgit.store.signing import signer
 
@@ -114,13 +115,46 @@ def write_manifest(jobdir: str, in_place: bool = False, written: dict | None = N
 def read_manifest(jobdir: str, trusted: bool = False) -> dict:
     """The manifest of ``jobdir``; with ``trusted``, only if the job is signed
     by a trusted key (else ``signing.Untrusted``)."""
+    fd = _open_dir(jobdir)
     try:
-        with open(os.path.join(jobdir, MANIFEST), "rb") as f:
-            data = f.read()
+        return _manifest_at(fd, jobdir, trusted)
+    finally:
+        os.close(fd)
+
+
+def verified_bytes(jobdir: str, rel: str) -> bytes:
+    """The bytes of ``rel`` in a job, after checking that a trusted key signed
+    the job's manifest and the bytes match it.  Nothing from a workdir (a
+    pickle above all) is used without this check.  All three files are read
+    from one open folder: a forced rebuild that swaps the job meanwhile gives
+    the old job's files or the new one's, never a mix."""
+    fd = _open_dir(jobdir)
+    try:
+        entry = _manifest_at(fd, jobdir, True)["files"].get(rel)
+        if entry is None:
+            raise IntegrityError(f"{jobdir}: {rel} is not in the job's manifest")
+        data = read_at(fd, rel)
+    finally:
+        os.close(fd)
+    if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
+        raise IntegrityError(f"{jobdir}: {rel} does not match its manifest (modified after the build)")
+    return data
+
+
+def _open_dir(jobdir: str) -> int:
+    try:
+        return os.open(jobdir, os.O_RDONLY | os.O_DIRECTORY)
+    except FileNotFoundError:
+        raise IntegrityError(f"{jobdir}: no manifest.json, so this is not a complete job") from None
+
+
+def _manifest_at(fd: int, jobdir: str, trusted: bool) -> dict:
+    try:
+        data = read_at(fd, MANIFEST)
     except FileNotFoundError:
         raise IntegrityError(f"{jobdir}: no manifest.json, so this is not a complete job") from None
     if trusted:
-        signer(jobdir, data)
+        signer(jobdir, data, dir_fd=fd)
     try:
         m = json.loads(data)
     except ValueError:
@@ -128,17 +162,3 @@ def read_manifest(jobdir: str, trusted: bool = False) -> dict:
     if not isinstance(m, dict) or not isinstance(m.get("files"), dict):
         raise IntegrityError(f"{jobdir}: manifest.json has no 'files' table")
     return m
-
-
-def verified_bytes(jobdir: str, rel: str) -> bytes:
-    """The bytes of ``rel`` in a job, after checking that a trusted key signed
-    the job's manifest and the bytes match it.  Nothing from a workdir (a
-    pickle above all) is used without this check."""
-    entry = read_manifest(jobdir, trusted=True)["files"].get(rel)
-    if entry is None:
-        raise IntegrityError(f"{jobdir}: {rel} is not in the job's manifest")
-    with open(os.path.join(jobdir, rel), "rb") as f:
-        data = f.read()
-    if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
-        raise IntegrityError(f"{jobdir}: {rel} does not match its manifest (modified after the build)")
-    return data

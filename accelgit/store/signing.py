@@ -19,6 +19,7 @@ import os
 
 from accelgit.core.errors import IntegrityError
 from accelgit.store import keys
+from accelgit.store.jobdir import read_at
 from accelgit.store.layout import MANIFEST, SIGNATURE
 
 
@@ -50,19 +51,23 @@ def sign(jobdir: str, manifest: bytes | None = None) -> str:
 _verified: dict[str, tuple] = {}    # jobdir -> (manifest digest, key id), checked by this process
 
 
-def signer(jobdir: str, manifest: bytes | None = None) -> str:
+def signer(jobdir: str, manifest: bytes | None = None, dir_fd: int | None = None) -> str:
     """The id of the trusted key whose signature of ``jobdir``'s manifest
-    (``manifest``: its bytes, when read already) verifies; else ``Untrusted``."""
+    (``manifest``: its bytes, when read already; ``dir_fd``: the job folder,
+    open) verifies; else ``Untrusted``."""
+    def read(name: str) -> bytes:
+        if dir_fd is not None:
+            return read_at(dir_fd, name)
+        with open(os.path.join(jobdir, name), "rb") as f:
+            return f.read()
     if manifest is None:
-        with open(os.path.join(jobdir, MANIFEST), "rb") as f:
-            manifest = f.read()
+        manifest = read(MANIFEST)
     digest = hashlib.sha256(manifest).digest()
     known = _verified.get(jobdir)
     if known is not None and known[0] == digest and known[1] in keys.trusted():
         return known[1]
     try:
-        with open(os.path.join(jobdir, SIGNATURE), encoding="utf-8") as f:
-            doc = json.load(f)
+        doc = json.loads(read(SIGNATURE))
         pub = keys.parse_public(doc["key"])
         sig = base64.b64decode(doc["signature"], validate=True)
     except FileNotFoundError:

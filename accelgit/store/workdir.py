@@ -20,6 +20,25 @@ from accelgit.store.layout import JOB_JSON, MANIFEST, TMP
 from accelgit.store.signing import Untrusted, signer
 
 
+def exchange(a: str, b: str) -> bool:
+    """Swap folders ``a`` and ``b`` in one step (Linux ``renameat2`` with
+    ``RENAME_EXCHANGE``): a reader of either path sees one folder or the other,
+    whole.  False where the system cannot (then the caller renames twice)."""
+    import ctypes
+    import errno
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    at_cwd, exchange_flag = -100, 2
+    if fn(at_cwd, os.fsencode(a), at_cwd, os.fsencode(b), exchange_flag) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), b)
+
+
 class Workdir:
     def __init__(self, name: str, path: str, readonly: bool = False):
         self.name = name

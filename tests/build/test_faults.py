@@ -558,3 +558,36 @@ def test_a_method_that_exits_early_or_leaves_a_fifo_is_not_a_job(repo: Repo):
     last = proc.stderr.strip().splitlines()[-1]
     assert proc.returncode == 1 and "output/pipe is not a regular file" in last, proc.stderr
     assert repo.job_dirs() == []
+
+
+def test_a_forced_rebuild_is_atomic_for_readers(repo: Repo):
+    """Builds that force a job again while other builds load it: a reader sees
+    the old job or the new one, whole (never a missing manifest, never one
+    job's manifest with the other's files), and nothing is left behind."""
+    repo.write("methods/a.py", """
+        import time
+
+        def synthesis(job):
+            job.save(list(range(2000)), "big.pickle")
+            return {"at": time.time(), "xs": list(range(300))}
+    """)
+    repo.write("accelgit.toml", 'scripts = ["build.py"]\n')
+    repo.write("build.py", "def main(urd):\n    urd.build('a')\n")
+    repo.write("force.py", "def main(urd):\n    urd.build('a', force_build=True)\n")
+    repo.write("read.py", """
+        def main(urd):
+            a = urd.build("a")
+            for _ in range(40):
+                assert a.load()["xs"] == list(range(300))
+                assert a.load("big.pickle") == list(range(2000))
+    """)
+    repo.commit("force and read")
+    repo.build()
+    procs = []
+    for i in range(12):
+        procs.append(start(repo, "build", "force.py" if i % 3 == 0 else "read.py"))
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    assert len(repo.job_dirs()) == 1 and tmp_entries(repo) == []
+    assert repo.run("verify", check=True).stdout.splitlines()[-1] == "1 job verified: all checks passed"
