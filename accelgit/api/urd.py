@@ -33,6 +33,7 @@ class Urd:
               name: str | None = None, caption: str | None = None, workdir: str | None = None,
               force_build: bool = False, **kw) -> Job:
         where, lineno = self._where()
+        self.session.stop_forked_child(where)
         try:
             spec = self._spec(method, options, jobs, name, caption, workdir, force_build, kw, where)
         except MethodError as e:

@@ -252,6 +252,7 @@ class BuildSession(Session):
         fut.set_result(path)
 
     def _wait(self, fut: Future) -> None:
+        self.stop_forked_child("a build script")     # in a forked child no thread would ever finish fut
         fut.result()
 
     def finish(self) -> None:

@@ -69,6 +69,17 @@ class Session:
         self.methods = Methods(view, config.methods)
         self.records: list[dict] = []      # one per distinct job, in first-use order
         self._lock = threading.Lock()
+        self.pid = os.getpid()
+
+    def stop_forked_child(self, where: str) -> None:
+        """In a process a build script forked (``os.fork()`` and the child went
+        on): it must not run the rest of the build (the build's threads, its
+        locks and its fork server are the parent's).  One line, and it ends."""
+        if os.getpid() != self.pid:
+            sys.stderr.write(f"accelgit: {where}: a process the build script forked (os.fork) went on into "
+                             f"the build; it stops here (the build goes on in the parent)\n")
+            sys.stderr.flush()
+            os._exit(1)
 
     def script_filename(self, script: str) -> str:
         if self.view.kind == "worktree":
@@ -106,7 +117,10 @@ class Session:
             if not callable(main):
                 raise ScriptError(f"{script}: a build script needs a 'def main(urd):' function, and this one has none")
             try:
-                main(urd)
+                try:
+                    main(urd)
+                finally:
+                    self.stop_forked_child(script)
             except SystemExit as e:         # sys.exit(0) ends the script as a return would
                 if e.code not in (None, 0):
                     raise _exit_error(script, filename, e) from None

@@ -292,3 +292,28 @@ def test_a_build_script_name_that_is_not_utf8_is_refused_and_poisons_nothing(tmp
     (r.workdir / "index.sqlite").unlink()
     assert r.run("log", check=True).stdout.count("\n") == 3
     assert r.run("build", "--json", check=True)
+
+
+def test_a_build_script_that_forks_does_not_run_the_build_twice(tmp_path):
+    """A child of os.fork() that goes on into the build stops with one line;
+    the parent's build goes on; nothing hangs."""
+    r = make_repo(tmp_path)
+    r.write("methods/a.py", "def synthesis():\n    return 1\n")
+    r.write("methods/b.py", "jobs = ('a',)\n\ndef synthesis(jobs):\n    return jobs.a.load() + 1\n")
+    r.write("build.py", """
+        import os
+
+        def main(urd):
+            a = urd.build("a")
+            if os.fork() == 0:
+                print("child", a.load())           # waits for a job of the parent's build
+            b = urd.build("b", a=a)
+            print("b gives", b.load())
+    """)
+    r.commit("fork")
+    proc = r.run("build", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert [j["method"] for j in json.loads(proc.stdout)["jobs"]] == ["a", "b"]
+    assert proc.stderr.count("b gives 2") == 1 and "child" not in proc.stderr
+    assert proc.stderr.count("went on into the build; it stops here") == 1
+    assert "accelgit: a build script: a process the build script forked (os.fork)" in proc.stderr
