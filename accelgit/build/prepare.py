@@ -299,7 +299,7 @@ def _failure(spec: JobSpec, tmp: str, wd, code: int, detail: str | None = None, 
     if detail is not None:
         pass
     elif code < 0 or (code and not err):
-        detail = f"the job process died (exit {code})"
+        detail = f"the job process died (exit {code})" + _space_left(dest)
     else:
         detail = err.get("error", f"exit {code}")
     failure = JobFailed(spec, detail, log)
@@ -310,6 +310,16 @@ def _failure(spec: JobSpec, tmp: str, wd, code: int, detail: str | None = None, 
         text = text.replace(os.path.join(tmp, SOURCE) + os.sep, root.rstrip(os.sep) + os.sep)
     failure.traceback = text.replace(tmp + os.sep, dest + os.sep)
     return failure
+
+
+def _space_left(path: str) -> str:
+    """Why a job process may have died without a word: its disk is full."""
+    try:
+        st = os.statvfs(path)
+    except OSError:
+        return ""
+    free = st.f_bavail * st.f_frsize
+    return f": no space left on the device of {path} ({free // 1024} kB free)" if free < (1 << 20) else ""
 
 
 def _log_text(jobdir: str, rel: str | None) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
-from accelgit.core.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, AccelgitError
+from accelgit.core.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, AccelgitError, disk_full
 
 
 def dispatch(cmd, kw: dict) -> int:
@@ -67,6 +67,10 @@ def handle_error(e: BaseException) -> int:
         return e.exit_code
     if isinstance(e, BrokenPipeError):
         return 0
+    full = disk_full(e)
+    if full is not None:
+        print(f"accelgit: {full}", file=sys.stderr)
+        return full.exit_code
     if isinstance(e, Exception):     # a bug of ours
         if debug:
             import traceback

@@ -65,6 +65,22 @@ class IntegrityError(AccelgitError):
     exit_code = EXIT_FAILED
 
 
+class DiskFull(AccelgitError):
+    """No space left (or over quota) where accelgit writes (exit 1)."""
+
+    exit_code = EXIT_FAILED
+
+
+def disk_full(e: BaseException) -> DiskFull | None:
+    """A ``DiskFull`` for an OSError that says the disk (or the quota) is
+    full, naming the file; else None."""
+    import errno
+    if not isinstance(e, OSError) or e.errno not in (errno.ENOSPC, errno.EDQUOT):
+        return None
+    what = "no space left on the device" if e.errno == errno.ENOSPC else "disk quota exceeded"
+    return DiskFull(f"{what} while writing {e.filename}" if e.filename else what)
+
+
 class PlanStopped(Exception):
     """Raised inside a build script when a plan cannot go on (result of a job
     that would be built was read).  Not an error: the plan is incomplete."""

@@ -79,8 +79,8 @@ class Index:
                 self._sync(db)
             self._db = db
         except sqlite3.OperationalError as e:
-            if "locked" in str(e) or "busy" in str(e):
-                self.broken = True        # locked by someone else: work without it this time
+            if "locked" in str(e) or "busy" in str(e) or "full" in str(e):
+                self.broken = True        # locked by someone else, or a full disk: without it this time
                 return None
             return self._recreate()
         except sqlite3.DatabaseError:
@@ -156,8 +156,8 @@ class Index:
             try:
                 return fn(db)
             except sqlite3.OperationalError as e:
-                if "locked" in str(e) or "busy" in str(e) or "readonly" in str(e):
-                    return None
+                if "locked" in str(e) or "busy" in str(e) or "readonly" in str(e) or "full" in str(e):
+                    return None         # (a full disk: the index is fine, it just misses rows till later)
                 self._recreate()
                 return None
             except sqlite3.DatabaseError:

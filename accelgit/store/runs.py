@@ -31,10 +31,19 @@ def write(workdir: str, script: str, header: dict, jobs: Iterable[dict]) -> str:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{os.getpid()}.tmp")
     dumps = json.JSONEncoder(ensure_ascii=True).encode
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(dumps({"format": FORMAT, "script": script, **header}) + "\n")
-        f.writelines(dumps({"id": j["id"], "method": j["method"], "name": j["name"]}) + "\n" for j in jobs)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(dumps({"format": FORMAT, "script": script, **header}) + "\n")
+            f.writelines(dumps({"id": j["id"], "method": j["method"], "name": j["name"]}) + "\n" for j in jobs)
+        os.replace(tmp, path)
+    except OSError as e:                # a full disk: the old record stays, no temp file is left
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        if e.filename is None:
+            e.filename = path
+        raise
     legacy = path[:-len(SUFFIX)] + LEGACY_SUFFIX
     if os.path.exists(legacy):          # this script's record from an older accelgit: replaced now
         os.remove(legacy)

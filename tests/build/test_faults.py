@@ -591,3 +591,56 @@ def test_a_forced_rebuild_is_atomic_for_readers(repo: Repo):
         assert p.returncode == 0, err
     assert len(repo.job_dirs()) == 1 and tmp_entries(repo) == []
     assert repo.run("verify", check=True).stdout.splitlines()[-1] == "1 job verified: all checks passed"
+
+
+# ------------------------------------------------------------------ a full disk
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A 2 MB file system (tmpfs) for the repository and its workdir."""
+    fs = tmp_path / "fs"
+    fs.mkdir()
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(fs)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {proc.stderr.strip()}")
+    try:
+        yield fs
+    finally:
+        subprocess.run(["umount", "-l", str(fs)], capture_output=True)
+
+
+def test_a_full_disk_is_one_clear_line_and_damages_nothing(small_disk: Path, tmp_path: Path):
+    from conftest import make_repo
+    r = make_repo(small_disk, "repo")
+    r.write("methods/a.py", """
+        options = {"n": 0}
+
+        def synthesis(options):
+            with open("data.bin", "wb") as f:
+                f.write(b"x" * 30000)
+            return options.n
+    """)
+    r.write("build.py", "N = 0\n\ndef main(urd):\n    for i in range(3):\n        urd.build('a', n=N * 10 + i)\n")
+    r.commit("a")
+    r.build()
+    fill = small_disk / "fill"
+    for n, free in enumerate([120_000, 40_000, 12_000, 4_000, 0], start=1):
+        fill.unlink(missing_ok=True)
+        st = os.statvfs(small_disk)
+        with open(fill, "wb") as f:
+            if st.f_bavail * st.f_frsize > free:
+                os.posix_fallocate(f.fileno(), 0, st.f_bavail * st.f_frsize - free)
+        r.write("build.py", r.read("build.py").replace(f"N = {n - 1}", f"N = {n}"))
+        proc = r.run("build")
+        assert proc.returncode in (0, 1), (free, proc.stderr)
+        if proc.returncode == 1:
+            last = proc.stderr.strip().splitlines()[-1]
+            assert last.startswith("accelgit: ") and "internal error" not in last, (free, proc.stderr)
+            assert "no space left" in proc.stderr.lower(), (free, proc.stderr)
+        assert not list((r.workdir / ".runs").glob("*.tmp")), free
+        assert not (r.workdir / "index.sqlite.damaged").exists(), free
+    fill.unlink()
+    v = r.run("verify", "--all", "--json")
+    assert json.loads(v.stdout)["ok"] or all(
+        c["ok"] for j in json.loads(v.stdout)["jobs"] for c in j["checks"] if c["check"] in ("integrity", "identity")), v.stdout
+    assert r.run("build").returncode == 0
