@@ -87,6 +87,8 @@ class BuildSession(Session):
         job = Job(path, id=spec.id, method=spec.method.name, name=spec.name,
                   waiter=lambda: self._wait(fut))
         rec = self._record(spec, job, "pending", None)
+        if self.progress:
+            self.progress.event("queued", spec.dirname)
         with self._lock:
             self._futures[spec.id] = fut
             self._jobs[spec.id] = job
@@ -284,11 +286,15 @@ class BuildSession(Session):
         """Ctrl-C: kill running jobs and drop the queue.  A killed job never becomes a
         job: its folder is kept under .failed/ for its logs until `accelgit gc`."""
         self._stopping = True
+        if self.progress:
+            self.progress.interrupted()
         self.pool.shutdown(wait=False, cancel_futures=True)
         self.launcher.kill_all()
         self._close_prep()
         self.store.flush_index()
         self.launcher.close()
+        if self.progress:
+            self.progress.done()
 
     def _close_prep(self) -> None:
         """No prepared folder or lock outlives the build."""
@@ -338,6 +344,8 @@ def run_build(repo, config, scripts: list[str] | None, *, jobs_n=None, progress=
                     continue
                 if needed is None:
                     done.append((script, urd))
+            if progress:
+                progress.scripts_done()
             session.finish()
         except KeyboardInterrupt:
             session.abort()

@@ -74,6 +74,8 @@ COMMANDS: tuple[Cmd, ...] = (
                                                       "needs, nothing downstream (repeatable)"),
         Opt(("--force",), "force", "strs", "NAME", "rebuild this job (a name or method) even if it exists, as "
                                                     "force_build=True (repeatable)"),
+        Opt(("-q", "--quiet"), "quiet", "flag", help="print only errors: no progress, no summary"),
+        Opt(("-v", "--verbose"), "verbose", "flag", help="show each job's output as it runs, and every job built"),
     ), "accelgit.commands.build:build_command", fast=True),
     Cmd("plan", "dry run: every job the scripts would use, reuse or build, and why", (
         SCRIPTS,

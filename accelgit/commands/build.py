@@ -6,20 +6,29 @@ import sys
 
 from accelgit.core.errors import BuildFailed
 
+LIST_UP_TO = 10        # built jobs listed one a line; more: a summary per method
+
 
 def build_command(repo, config, *, cwd: str, as_json: bool, scripts: list[str], jobs: int | None,
-                  target: list[str], force: list[str]) -> int:
+                  target: list[str], force: list[str], quiet: bool = False, verbose: bool = False) -> int:
     from accelgit.build.scheduler import run_build
     from accelgit.commands.output import emit, stdout_to_stderr
-    progress = None
-    if sys.stderr.isatty():
+    if quiet and verbose:
+        from accelgit.core.errors import UsageError
+        raise UsageError("-q and -v cannot be given together")
+    progress = live = None
+    if sys.stderr.isatty() and not quiet:
         from accelgit.commands.progress import Progress
         progress = Progress()
+        live = progress.show_output if verbose else None
+    elif verbose:
+        def live(dirname: str, text: str) -> None:
+            sys.stderr.write("".join(f"[{dirname}] {ln}\n" for ln in text.splitlines()))
     with stdout_to_stderr(as_json):
         needed = (lambda view: needed_for(repo, config, view, scripts or None, cwd, target)) if target else None
         try:
             session = run_build(repo, config, scripts or None, jobs_n=jobs, progress=progress,
-                                live=progress.show_output if progress else None, cwd=cwd, needed=needed, force=force)
+                                live=live, cwd=cwd, needed=needed, force=force)
         except BuildFailed as e:
             if as_json or not getattr(e, "records", None):
                 raise
@@ -29,12 +38,32 @@ def build_command(repo, config, *, cwd: str, as_json: bool, scripts: list[str], 
     if as_json:
         emit({"jobs": [{k: r[k] for k in ("id", "method", "name", "action", "path", "seconds")} for r in recs]})
         return 0
+    if not quiet:
+        summary(recs, verbose)
+    return 0
+
+
+def summary(recs: list[dict], every: bool) -> None:
+    """The built jobs one a line (up to LIST_UP_TO, or ``every``), else a
+    table per method; then the totals."""
     built = [r for r in recs if r["action"] == "built"]
-    for r in built:
-        print(f"built  {os.path.basename(r['path'])}  {r['seconds']:.2f}s")
+    if every or len(built) <= LIST_UP_TO:
+        for r in built:
+            print(f"built  {os.path.basename(r['path'])}  {r['seconds']:.2f}s")
+    else:
+        from accelgit.core.table import table
+        per: dict[str, list] = {}
+        for r in recs:
+            row = per.setdefault(r["method"], [r["method"], 0, 0, 0.0])
+            if r["action"] == "built":
+                row[1] += 1
+                row[3] += r["seconds"] or 0.0
+            elif r["action"] == "reused":
+                row[2] += 1
+        print(table([[m, b, u, f"{s:.2f}s"] for m, b, u, s in per.values()],
+                    ["method", "built", "reused", "seconds"]))
     reused = sum(1 for r in recs if r["action"] == "reused")
     print(f"{len(built)} built, {reused} reused ({len(recs)} job{'' if len(recs) == 1 else 's'})")
-    return 0
 
 
 def needed_for(repo, config, view, scripts, cwd, targets: list[str]) -> set[str]:
