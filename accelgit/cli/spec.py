@@ -82,6 +82,7 @@ COMMANDS: tuple[Cmd, ...] = (
         Opt(("--staged",), "staged", "flag", help="plan the index: exactly what a commit would hold"),
         Opt(("--at",), "at", "str", "REV", "plan any commit, branch or tag, without a checkout"),
         Opt(("--exit-code",), "exit_code", "flag", help="exit 1 when anything would be built"),
+        Opt(("-v", "--verbose"), "verbose", "flag", help="list every job, also where a script has more than 20"),
     ), "accelgit.commands.plan:plan_command", fast=True),
     Cmd("verify", "check stored jobs: integrity, identity, currency, provenance, reproducibility", (
         Arg("jobs", "JOB", "jobs: id, unique prefix, directory name or path (default: the jobs the "

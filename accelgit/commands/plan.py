@@ -7,7 +7,7 @@ from accelgit.plan.document import json_chunks, render_lines, run_plan
 
 
 def plan_command(repo, config, *, cwd: str, as_json: bool, scripts: list[str], staged: bool, at: str | None,
-                 exit_code: bool) -> int:
+                 exit_code: bool, verbose: bool = False) -> int:
     from accelgit.git.views import make_view
     view = make_view(repo, staged, at)
     try:
@@ -17,5 +17,5 @@ def plan_command(repo, config, *, cwd: str, as_json: bool, scripts: list[str], s
     if as_json:
         write_pieces(json_chunks(plan))
     else:
-        write_pieces(render_lines(plan), "\n")
+        write_pieces(render_lines(plan, verbose), "\n")
     return 1 if exit_code and plan.summary["build"] else 0

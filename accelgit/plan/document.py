@@ -158,13 +158,18 @@ def summary_line(doc) -> str:
 # ------------------------------------------------------------------ text
 
 
-def render(doc) -> str:
-    """The plan (the document, or a ``Plan``) as text: one table per script,
-    where it stopped, the summary."""
-    return "\n".join(render_lines(doc))
+LIST_UP_TO = 20       # a script's jobs listed one a row; more: a table per method, then the jobs to build
 
 
-def render_lines(doc):
+def render(doc, every: bool = False) -> str:
+    """The plan (the document, or a ``Plan``) as text: per script its jobs
+    (``every``, or up to LIST_UP_TO), else how many each method reuses and
+    builds and the jobs to build with their reasons; where it stopped; the
+    summary."""
+    return "\n".join(render_lines(doc, every))
+
+
+def render_lines(doc, every: bool = False):
     """The lines of ``render``, one table row at a time."""
     label = {"worktree": "the work tree", "index": "the index"}.get(doc["view"]) or f"commit {doc['view'][:12]}"
     base = doc.get("baseline")
@@ -176,10 +181,22 @@ def render_lines(doc):
     for script in doc["scripts"]:
         yield ""
         yield f"{script}:"
-        if any(True for _ in _rows(doc, script)):
+        per: dict[str, list] = {}
+        for _, method, action, _ in _rows(doc, script, reasons=False):
+            row = per.setdefault(method, [method, 0, 0])
+            row[1 if action == "reuse" else 2] += 1
+        n = sum(r[1] + r[2] for r in per.values())
+        if not n:
+            yield "  (no jobs)"
+        elif every or n <= LIST_UP_TO:
             yield from table_lines(lambda: _rows(doc, script), HEADERS)
         else:
-            yield "  (no jobs)"
+            yield from table_lines(list(per.values()), ["method", "reuse", "build"])
+            k = sum(r[2] for r in per.values())
+            if k:
+                yield ""
+                yield f"to build: {k} of {n} jobs (plan -v lists every job)"
+                yield from table_lines(lambda: (r for r in _rows(doc, script) if r[2] == "build"), HEADERS)
     for st in doc["stopped"]:
         yield ""
         yield f"incomplete: {st['message']}; the rest of {st['script']} is not planned"
@@ -187,7 +204,7 @@ def render_lines(doc):
     yield summary_line(doc)
 
 
-def _rows(doc, script: str):
+def _rows(doc, script: str, reasons: bool = True):
     def reason_text(reasons):
         return "\n".join(f"{r['kind']}: {r['detail']}" if r.get("detail") else r["kind"] for r in reasons)
     if isinstance(doc, Plan):
@@ -198,7 +215,7 @@ def _rows(doc, script: str):
             name = job_dirname(p.method, p.id)
             if p.name != p.method:
                 name += f" [{p.name}]"
-            yield [name, p.method, p.action, reason_text(doc.reasons(p))]
+            yield [name, p.method, p.action, reason_text(doc.reasons(p)) if reasons else None]
         return
     import os
     for j in doc["jobs"]:
@@ -207,7 +224,7 @@ def _rows(doc, script: str):
         name = os.path.basename(j["path"])
         if j["name"] != j["method"]:
             name += f" [{j['name']}]"
-        yield [name, j["method"], j["action"], reason_text(j["reasons"])]
+        yield [name, j["method"], j["action"], reason_text(j["reasons"]) if reasons else None]
 
 # ------------------------------------------------------------------ JSON
 

@@ -467,3 +467,28 @@ def test_plan_then_build_builds_exactly_the_planned_jobs(built):
             if j["action"] == "build":
                 assert j["reasons"], j
         assert builds(plan(built)) == set()
+
+
+def test_many_jobs_plan_as_a_table_per_method_and_the_jobs_to_build(repo: Repo):
+    """More than 20 jobs in a script: how many each method reuses and builds,
+    then only the jobs to build with their reasons; -v lists every job."""
+    repo.write("methods/work.py", "options = {'i': 0}\n\ndef synthesis(options):\n    return options.i\n")
+    repo.write("methods/total.py", "jobs = ('[parts]',)\n\ndef synthesis(jobs):\n    return len(jobs.parts)\n")
+    repo.write("build.py", """
+        def main(urd):
+            parts = [urd.build("work", i=i) for i in range(24)]
+            urd.build("total", parts=parts)
+    """)
+    repo.commit("many")
+    repo.build()
+    repo.write("build.py", repo.read("build.py").replace("range(24)", "range(25)"))
+    out = repo.run("plan", check=True).stdout.splitlines()
+    assert out[2:6] == ["build.py:", "method    reuse    build", "--------  -------  -------",
+                        "work      24       1"]
+    assert out[6] == "total     0        1"
+    assert out[8] == "to build: 2 of 26 jobs (plan -v lists every job)"
+    rows = [ln for ln in out if ln.startswith(("work-", "total-"))]
+    assert len(rows) == 2 and all(" build " in r for r in rows)
+    assert "new: no such call at HEAD" in rows[0] and "input: parts" in rows[1], rows
+    every = repo.run("plan", "-v", check=True).stdout
+    assert len([ln for ln in every.splitlines() if ln.startswith(("work-", "total-"))]) == 26
