@@ -12,7 +12,7 @@ import traceback
 from accelgit.api.job import Job
 from accelgit.api.spec import JobSpec
 from accelgit.api.urd import Urd
-from accelgit.core.errors import AccelgitError, ScriptError, UsageError
+from accelgit.core.errors import AccelgitError, PlanStopped, ScriptError, UsageError
 from accelgit.methods.registry import Methods
 from accelgit.store.workdir import Store
 
@@ -134,6 +134,32 @@ class Session:
             if added:
                 sys.path.remove(script_dir)
         return urd
+
+    def run_each(self, scripts: list[str], capture: bool = False):
+        """Run ``scripts`` in turn, yielding ``(script, PlanStopped or None)``
+        (a planning session stops a script that reads a job it would build).
+        What they print goes to stderr; with ``capture`` (hooks, reports,
+        baselines: the scripts ran for someone else's sake) it is kept, and
+        written out only if a script fails."""
+        import contextlib
+        import io
+        out = io.StringIO() if capture else sys.stderr
+        ok = False
+        try:
+            with contextlib.redirect_stdout(out), \
+                    (contextlib.redirect_stderr(out) if capture else contextlib.nullcontext()):
+                for script in scripts:
+                    self.current_script = script
+                    try:
+                        self.run_script(script)
+                        stop = None
+                    except PlanStopped as e:
+                        stop = e
+                    yield script, stop
+            ok = True
+        finally:
+            if capture and not ok and out.getvalue():
+                sys.stderr.write(out.getvalue())
 
     def submit(self, spec: JobSpec) -> Job:
         raise NotImplementedError

@@ -69,13 +69,9 @@ def summary(recs: list[dict], every: bool) -> None:
 def needed_for(repo, config, view, scripts, cwd, targets: list[str]) -> set[str]:
     """The ids of the jobs named (a job name or method) and of what they need,
     transitively, from a plan of ``view``."""
-    import contextlib
-    import io
-
     from accelgit.core.errors import UsageError
     from accelgit.plan.document import run_plan
-    with contextlib.redirect_stderr(io.StringIO()):     # the scripts print when they run for the build
-        plan = run_plan(repo, config, view, scripts, cwd, explain=False)
+    plan = run_plan(repo, config, view, scripts, cwd, explain=False, capture=True)   # they print in the build
     planned = plan.planned
     todo = [jid for jid, p in planned.items() if p.name in targets or p.method in targets]
     unknown = [t for t in targets if not any(p.name == t or p.method == t for p in planned.values())]

@@ -70,7 +70,7 @@ def jobs_of_commit(repo, commit: str) -> tuple[set[str], str | None]:
             find_scripts(view, config, None)
         except UsageError:
             return set(), None                          # no build script there (before accelgit): no jobs
-        plan = run_plan(repo, config, view, None, repo.root, explain=False)
+        plan = run_plan(repo, config, view, None, repo.root, explain=False, capture=True)
         note = plan.stopped[0]["message"] if plan.stopped else None
         return set(plan.planned), note
     finally:

@@ -58,7 +58,7 @@ def _job_by_name(repo, config, store: Store, name: str, cwd: str) -> str | None:
     found = None
     view = WorktreeView(repo)
     try:
-        plan = run_plan(repo, config, view, None, cwd, explain=False)
+        plan = run_plan(repo, config, view, None, cwd, explain=False, capture=True)
         for p in plan.planned.values():
             if p.name == name and p.action == "reuse":
                 found = p.path

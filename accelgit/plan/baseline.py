@@ -12,9 +12,6 @@ plans it.
 """
 from __future__ import annotations
 
-import contextlib
-import sys
-
 from accelgit import __version__
 from accelgit.plan.engine import PlanSession
 
@@ -44,7 +41,7 @@ class Baseline:
             return
         from accelgit.build.scripts import find_scripts
         from accelgit.config import config_of_view
-        from accelgit.core.errors import AccelgitError, PlanStopped, UsageError
+        from accelgit.core.errors import AccelgitError, UsageError
         from accelgit.git.views import CommitView
         self._calls = {}
         if self.cache and self._load():
@@ -57,13 +54,8 @@ class Baseline:
             except UsageError:
                 return                              # no build script there yet: every call is new
             session = PlanSession(self.repo, config, view, keep_calls=True)
-            with contextlib.redirect_stdout(sys.stderr):
-                for script in scripts:
-                    session.current_script = script
-                    try:
-                        session.run_script(script)
-                    except PlanStopped:
-                        pass                        # the calls after it are not known: new, if any
+            for _ in session.run_each(scripts, capture=True):
+                pass                                # a stopped script: the calls after it are new, if any
             self._calls = session.calls
             self.ids = set(session.planned)
             session.finish()

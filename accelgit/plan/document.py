@@ -13,11 +13,8 @@ import: the planning engine (``engine.py``) is loaded on first use.
 """
 from __future__ import annotations
 
-import contextlib
-import sys
 from collections.abc import Mapping, Sequence
 
-from accelgit.core.errors import PlanStopped
 from accelgit.core.table import table_lines
 
 _HEAD = ("scripts", "view", "baseline", "complete", "stopped", "summary")
@@ -27,11 +24,13 @@ _JOB_KEYS = ("id", "method", "name", "action", "reasons", "inputs", "script", "l
 HEADERS = ["job", "method", "action", "reasons"]
 
 
-def run_plan(repo, config, view, scripts=None, cwd=None, explain: bool = True, baseline=None) -> Plan:
+def run_plan(repo, config, view, scripts=None, cwd=None, explain: bool = True, baseline=None,
+             capture: bool = False) -> Plan:
     """The plan of ``scripts`` (default: the configured globs) in ``view``;
     without ``explain``, no reasons (only what is reused and what is built).
 
-    What build scripts print goes to stderr.  The caller owns (and closes) ``view``.
+    What build scripts print goes to stderr (``capture``: only if one fails).
+    The caller owns (and closes) ``view``.
     """
     from accelgit.build.scripts import find_scripts
     from accelgit.plan.engine import PlanSession
@@ -41,15 +40,11 @@ def run_plan(repo, config, view, scripts=None, cwd=None, explain: bool = True, b
     session = PlanSession(repo, config, view, explain=explain, baseline=baseline)
     paths = find_scripts(view, config, list(scripts) if scripts else None, cwd)
     stopped = []
-    with contextlib.redirect_stdout(sys.stderr):
-        for script in paths:
-            session.current_script = script
-            try:
-                session.run_script(script)
-            except PlanStopped as e:
-                job = e.job
-                stopped.append({"script": script, "where": e.where, "job": job.id, "method": job.method,
-                                "name": job.name, "message": str(e)})
+    for script, e in session.run_each(paths, capture):
+        if e is not None:
+            job = e.job
+            stopped.append({"script": script, "where": e.where, "job": job.id, "method": job.method,
+                            "name": job.name, "message": str(e)})
     session.finish()
     return Plan(session, paths, view.label, stopped)
 

@@ -532,3 +532,27 @@ def test_pre_commit_framework_runs_accelgit_hooks(chain_repo: Repo, tmp_path: Pa
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0 and "Failed" in out and "commit blocked" in out, out
     assert count(chain_repo) == before
+
+
+def test_what_the_build_scripts_print_is_kept_out_of_hooks_and_reports_unless_they_fail(repo: Repo):
+    """A build script's own prints belong to builds: a hook, a report or a
+    verify that runs the script to plan it keeps them, and shows them only
+    when the script fails."""
+    repo.write("methods/a.py", "options = {'n': 0}\n\ndef synthesis(options):\n    return options.n\n")
+    repo.write("build.py", "def main(urd):\n    print('HELLO FROM THE SCRIPT')\n    urd.build('a')\n")
+    repo.commit("a")
+    repo.build()
+    repo.run("hooks", "install", check=True)
+    repo.write("build.py", "def main(urd):\n    print('HELLO FROM THE SCRIPT')\n    urd.build('a', n=1)\n")
+    repo.git("add", "-A")
+    commit = repo.git("commit", "-q", "-m", "n=1")
+    assert "HELLO" not in commit.stdout + commit.stderr and "accelgit" in commit.stderr
+    for args in (["report", "--base", "HEAD~1"], ["verify"], ["plan", "--staged", "--json"]):
+        proc = repo.run(*args)
+        if args[0] != "plan":
+            assert "HELLO" not in proc.stdout + proc.stderr, args
+    assert "HELLO FROM THE SCRIPT" in repo.run("plan").stderr      # plan runs the scripts for you: shown
+    repo.write("build.py", "def main(urd):\n    print('HELLO BEFORE FAILING')\n    raise RuntimeError('no')\n")
+    repo.git("add", "-A")
+    commit = repo.git("commit", "-q", "-m", "broken", check=False)
+    assert "HELLO BEFORE FAILING" in commit.stderr and "RuntimeError: no" in commit.stderr, commit.stderr

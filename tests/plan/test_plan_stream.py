@@ -118,9 +118,10 @@ def oracle(r: Repo) -> dict:
 
 
 def same_as_whole(r: Repo) -> dict:
-    """Run ``plan`` and ``plan --json``; assert both are the oracle's bytes; the document."""
+    """Run ``plan -v`` (every job) and ``plan --json``; assert both are the
+    oracle's bytes; the document."""
     want = oracle(r)
-    text = r.run("plan", check=True).stdout
+    text = r.run("plan", "-v", check=True).stdout
     js = r.run("plan", "--json", check=True).stdout
     assert text == want["text"]
     assert js == want["json"]

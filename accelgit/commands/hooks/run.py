@@ -47,7 +47,8 @@ def _plan(repo, view, explain=True, baseline=None):
         find_scripts(view, config, None)
     except UsageError:
         return None
-    return run_plan(repo, config, view, scripts=None, cwd=repo.root, explain=explain, baseline=baseline)
+    return run_plan(repo, config, view, scripts=None, cwd=repo.root, explain=explain, baseline=baseline,
+                    capture=True)
 
 
 def _ids(plan) -> set:

@@ -8,14 +8,11 @@ script's plan there (the side is then incomplete).
 """
 from __future__ import annotations
 
-import contextlib
 import os
-import sys
 from dataclasses import dataclass, field
 
 from accelgit.api.job import Job
 from accelgit.build.scripts import find_scripts
-from accelgit.core.errors import PlanStopped
 from accelgit.plan.engine import PlanSession
 
 
@@ -87,18 +84,14 @@ class CollectSession(PlanSession):
 
 def collect(repo, config, view, rev: str, scripts: list[str] | None = None, cwd: str | None = None) -> Side:
     """Every job the build scripts of ``view`` would use, without building.
-    Whatever the scripts print goes to stderr."""
+    What the scripts print is shown only if one fails."""
     side = Side(label=view.label, rev=rev, view=view)
     session = CollectSession(repo, config, view, side)
     side.methods = session.methods
     side.scripts = find_scripts(view, config, scripts, cwd or os.getcwd())
-    with contextlib.redirect_stdout(sys.stderr):
-        for script in side.scripts:
-            session.current_script = script
-            try:
-                session.run_script(script)
-            except PlanStopped as e:
-                side.complete = False
-                side.stopped.append(str(e))
-                side.stopped_at[script] = e.where
+    for script, e in session.run_each(side.scripts, capture=True):
+        if e is not None:
+            side.complete = False
+            side.stopped.append(str(e))
+            side.stopped_at[script] = e.where
     return side

@@ -100,7 +100,7 @@ class Current:
         self.note = ""
         view = WorktreeView(repo)
         try:
-            plan = run_plan(repo, config, view, None, cwd, explain=False)
+            plan = run_plan(repo, config, view, None, cwd, explain=False, capture=True)
             for p in plan.planned.values():
                 self.ids.append((p.id, p.method))
                 if p.action == "build":
