@@ -133,6 +133,12 @@ COMMANDS: tuple[Cmd, ...] = (
     Cmd("trust remove", "stop trusting KEY", (
         Arg("key", "KEY", "a public key or its key id", required=True),
     ), "accelgit.commands.trust:remove_command", repo=False),
+    Cmd("trust sign", "sign jobs with your key: a workdir's unsigned jobs, or the JOBs named (you vouch for them)", (
+        Arg("jobs", "JOB", "jobs: id, unique prefix, directory name or path (default: every unsigned job)",
+            many=True),
+        Opt(("--workdir",), "workdir", "str", "NAME", "the unsigned jobs of this configured workdir "
+                                                      "(default: the target)"),
+    ), "accelgit.commands.trust:sign_command"),
     Cmd("hook run", "run one hook now (what the installed hook scripts call)", (
         Arg("name", "NAME", "pre-commit, post-merge or post-checkout", required=True),
         Arg("args", "ARG", "the hook's arguments from git", many=True, rest=True),

@@ -2,6 +2,8 @@
 jobs you trust (store/keys.py, docs/security.md)."""
 from __future__ import annotations
 
+import os
+
 from accelgit.commands.output import emit
 from accelgit.core.errors import UsageError
 from accelgit.store import keys
@@ -100,3 +102,42 @@ def remove_command(*, directory: str | None, as_json: bool, key: str) -> int:
     else:
         print(f"no longer trusted: {kid} ({keys.trust_file()})")
     return 0
+
+
+def sign_command(repo, config, *, cwd: str, as_json: bool, jobs: list[str], workdir: str | None) -> int:
+    """Sign jobs with your key, as ``nix store sign`` does: the unsigned jobs
+    of a workdir (jobs built before signatures, say), or the JOBs named
+    (whoever signed them).  Only a job whose files are as its manifest says."""
+    from accelgit.commands.verify.checks import whole
+    from accelgit.commands.verify.select import Target
+    from accelgit.store.jobdir import read_params, scan_jobs
+    from accelgit.store.signing import sign, trust_problem
+    from accelgit.store.workdir import Store
+    store = Store(config)
+    if jobs:
+        if workdir:
+            raise UsageError("give JOBs or --workdir, not both")
+        paths = [store.resolve(j) for j in jobs]
+    else:
+        wd = store.workdir(workdir)
+        paths = [p for p in (os.path.join(wd.path, name) for name, _ in scan_jobs(wd.path))
+                 if trust_problem(p) == "unsigned"]
+    done, refused = [], []
+    for path in paths:
+        params, err = read_params(path)
+        problems: list = []
+        whole(Target(path, params=params, params_error=err), problems)
+        if problems:
+            refused.append({"path": path, "why": "; ".join(problems)})
+            continue
+        sign(path)
+        done.append(path)
+    if as_json:
+        emit({"signed": done, "refused": refused})
+    else:
+        for path in done:
+            print(f"signed   {os.path.basename(path)}")
+        for r in refused:
+            print(f"refused  {os.path.basename(r['path'])}  ({r['why']})")
+        print(f"{len(done)} signed, {len(refused)} refused" if paths else "nothing to sign")
+    return 1 if refused else 0

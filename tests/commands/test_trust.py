@@ -208,3 +208,34 @@ def test_trust_commands_say_what_they_did(repo: Repo, tmp_path: Path):
     assert proc.returncode == 2 and "is your own key: it is always trusted" in proc.stderr
     proc = repo.run("trust", "remove", "0123456789abcdef")
     assert proc.returncode == 2 and "not a trusted key" in proc.stderr
+
+
+def test_trust_sign_vouches_for_whole_unsigned_jobs_only(team, tmp_path: Path):
+    """Jobs built before signatures are unsigned (so rebuilt); ``trust sign``
+    signs a workdir's unsigned jobs whose files are as their manifests say, or
+    the jobs named, whoever signed them."""
+    repo, shared = team
+    jobs = {j["method"]: Path(j["path"]) for j in repo.build()["jobs"]}
+    for p in jobs.values():
+        (p / "signature.json").unlink()
+    (repo.workdir / "index.sqlite").unlink()                        # as a workdir of an older accelgit
+    (jobs["b"] / "result.json").write_text('{"n": 99}')            # damaged: never vouched for
+    assert {j["method"]: j["action"] for j in repo.json("plan")["jobs"]} == {"a": "build", "b": "build"}
+    proc = repo.run("trust", "sign")
+    assert proc.returncode == 1
+    assert proc.stdout.splitlines() == [f"signed   {jobs['a'].name}",
+                                        f"refused  {jobs['b'].name}  (modified: result.json)",
+                                        "1 signed, 1 refused"]
+    assert {j["method"]: j["action"] for j in repo.json("plan")["jobs"]} == {"a": "reuse", "b": "build"}
+    # a job a stranger signed, named: you vouch for it
+    teammate = other_user(repo, tmp_path, "tess")
+    (jobs["b"] / "result.json").write_text('{"n": 2}')
+    import subprocess
+    import sys
+    subprocess.run([sys.executable, "-c", f"from accelgit.store.signing import sign; sign({str(jobs['b'])!r})"],
+                   env={**repo.env, **teammate}, check=True)
+    assert repo.json("plan")["jobs"][1]["reasons"][0]["kind"] == "untrusted"
+    assert repo.run("trust", "sign", check=True).stdout.strip() == "nothing to sign"     # not unsigned: left
+    repo.run("trust", "sign", jobs["b"].name, check=True)
+    assert {j["method"]: j["action"] for j in repo.json("plan")["jobs"]} == {"a": "reuse", "b": "reuse"}
+    assert repo.json("verify")["ok"]

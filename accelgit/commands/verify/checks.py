@@ -50,7 +50,25 @@ CHECKS = ("integrity", "identity", "currency", "provenance", "reproducible")
 
 
 def check_integrity(t: Target) -> tuple[bool, str]:
-    problems = []
+    problems, signed = [], None
+    n, k = whole(t, problems)
+    if os.path.isfile(os.path.join(t.path, MANIFEST)):
+        try:
+            signed = signer(t.path)
+        except Untrusted as e:
+            problems.append(f"not trusted: {e.short}")
+        except OSError as e:
+            problems.append(f"manifest.json cannot be read: {e}")
+    if problems:
+        return False, "; ".join(problems)
+    copies = "its source copy matches its blob" if k == 1 else f"all {k} source copies match their blobs"
+    return True, f"{n} files match manifest.json, signed by {signed}; {copies}"
+
+
+def whole(t: Target, problems: list) -> tuple[int, int]:
+    """Whether the job's files are as its manifest and job.json record them
+    (its signature aside): appends what is not to ``problems``; the number of
+    files and of source copies."""
     try:
         with open(os.path.join(t.path, MANIFEST), encoding="utf-8") as f:
             manifest = json.load(f)
@@ -81,14 +99,6 @@ def check_integrity(t: Target) -> tuple[bool, str]:
         for what, paths in (("modified", modified), ("missing", missing), ("extra", extra)):
             if paths:
                 problems.append(f"{what}: {names(paths)}")
-    signed = None
-    if files is not None:
-        try:
-            signed = signer(t.path)
-        except Untrusted as e:
-            problems.append(f"not trusted: {e.short}")
-        except OSError as e:
-            problems.append(f"manifest.json cannot be read: {e}")
     sources = (t.params or {}).get("sources")
     if t.params is None:
         problems.append(t.params_error or "job.json cannot be read")
@@ -108,11 +118,7 @@ def check_integrity(t: Target) -> tuple[bool, str]:
             problems.append(f"source copies differ from their recorded blobs: {names(bad)}")
         if gone:
             problems.append(f"source copies missing: {names(gone)}")
-    if problems:
-        return False, "; ".join(problems)
-    k = len(sources)
-    copies = "its source copy matches its blob" if k == 1 else f"all {k} source copies match their blobs"
-    return True, f"{n} files match manifest.json, signed by {signed}; {copies}"
+    return n, len(sources) if isinstance(sources, dict) else 0
 
 
 def check_identity(t: Target) -> tuple[bool, str]:
