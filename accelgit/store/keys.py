@@ -52,13 +52,19 @@ def parse_public(text: str) -> bytes:
     body = text.strip()
     if body.startswith(PREFIX):
         body = body[len(PREFIX):]
-    try:
-        raw = base64.b64decode(body, validate=True)
-    except (binascii.Error, ValueError):
-        raw = b""
-    if len(raw) != 32:
+    raw = _key_bytes(body)
+    if raw is None:
         raise ValueError(f"{text.strip()!r} is not an ed25519 public key (want ed25519:BASE64 of 32 bytes)")
     return raw
+
+
+def _key_bytes(b64: str) -> bytes | None:
+    """The 32 bytes a key's base64 text stands for, else None."""
+    try:
+        raw = base64.b64decode(b64, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw if len(raw) == 32 else None
 
 
 def public_text(raw: bytes) -> str:
@@ -101,11 +107,8 @@ def _read_secret(path: str) -> bytes:
         raise ConfigError(f"{path}: permissions {stat.S_IMODE(mode):04o} are too open for a signing key "
                           f"(others may read it); run: chmod 600 {path}")
     text = data.decode("ascii", "replace").strip()
-    try:
-        seed = base64.b64decode(text[len(_SECRET_PREFIX):], validate=True) if text.startswith(_SECRET_PREFIX) else b""
-    except (binascii.Error, ValueError):
-        seed = b""
-    if len(seed) != 32:
+    seed = _key_bytes(text[len(_SECRET_PREFIX):]) if text.startswith(_SECRET_PREFIX) else None
+    if seed is None:
         raise ConfigError(f"{path}: not an accelgit signing key (want one line {_SECRET_PREFIX}BASE64)")
     return seed
 

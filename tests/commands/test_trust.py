@@ -58,14 +58,18 @@ def team(repo: Repo, tmp_path: Path) -> tuple[Repo, Path]:
     shared.mkdir()
     for rel, text in PIPE.items():
         repo.write(rel, text)
+    set_target(repo, shared, "local")
+    repo.commit("pipeline")
+    return repo, shared
+
+
+def set_target(repo: Repo, shared: Path, target: str) -> None:
     repo.write("accelgit.toml", f"""
-        target_workdir = "local"
+        target_workdir = "{target}"
         [workdirs]
         local = ".accelgit/work"
         team = "{shared}"
     """)
-    repo.commit("pipeline")
-    return repo, shared
 
 
 def plant(repo: Repo, shared: Path, tmp_path: Path, how: str) -> tuple[Path, Path]:
@@ -153,12 +157,7 @@ def test_an_untrusted_job_in_the_target_workdir_is_moved_aside_not_loaded(team, 
 def test_trusting_a_teammates_key_reuses_their_jobs(team, tmp_path: Path):
     repo, shared = team
     teammate = other_user(repo, tmp_path, "tess")
-    repo.write("accelgit.toml", f"""
-        target_workdir = "team"
-        [workdirs]
-        local = ".accelgit/work"
-        team = "{shared}"
-    """, )
+    set_target(repo, shared, "team")
     repo.commit("team target")
     repo.run("build", env=teammate, check=True)              # tess builds into the team folder
     repo.write("accelgit.toml", repo.read("accelgit.toml").replace('target_workdir = "team"', 'target_workdir = "local"'))
