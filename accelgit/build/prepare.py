@@ -21,8 +21,8 @@ from accelgit.core.jsontext import member_lines
 from accelgit.store.layout import ERROR_FILE, FAILED, JOB_JSON, LOG, OUTPUT, PROFILE, SOURCE, TMP, UNTRUSTED
 from accelgit.store.locks import job_lock_fd, job_unlock
 from accelgit.store.manifest import irregular_files, write_manifest
-from accelgit.store.signing import sign
-from accelgit.store.workdir import exchange
+from accelgit.store.signing import sign, trust_problem
+from accelgit.store.workdir import exchange, publish_mode
 
 
 class JobFailed(AccelgitError):
@@ -192,6 +192,7 @@ def prepare_job(spec: JobSpec, ctx: BuildContext) -> Prepared:
     lock = job_lock_fd(wd.path, dirname)
     prep = Prepared(spec, lock=lock)
     try:
+        wd.refused.pop(dirname, None)       # look again, under the lock: a racing build may have made it
         if not spec.force:
             hit = ctx.store.find(spec.method.name, [spec.id] + spec.equivalent_ids, first=wd)
             if hit:
@@ -254,24 +255,25 @@ def run_prepared(prep: Prepared, ctx: BuildContext) -> tuple[str, str, float]:
                                                 f"symbolic link): a job holds only regular files and folders")
         try:
             signer = sign(tmp, write_manifest(tmp, in_place=True, written=prep.written))   # no job until the rename
+            publish_mode(tmp)
             pause("ACCELGIT_TEST_PAUSE_BEFORE_RENAME")
             trash = None
             if not os.path.exists(final):
                 os.rename(tmp, final)
-            elif dirname in wd.refused:         # not signed by a key you trust: kept, aside
-                aside = os.path.join(wd.path, UNTRUSTED)
-                os.makedirs(aside, exist_ok=True)
-                os.rename(final, os.path.join(aside, f"{dirname}.{uuid.uuid4().hex[:8]}"))
-                os.rename(tmp, final)
             else:
-                # a forced rebuild (or a folder without a manifest): the new job takes the
-                # old one's place in one step where the system can, so a reader sees the
-                # old job or the new one, whole; the old one goes when this build ends
-                trash = os.path.join(wd.path, TMP, f"{dirname}.old.{uuid.uuid4().hex[:8]}")
-                if exchange(tmp, final):
-                    os.rename(tmp, trash)
+                # A forced rebuild, a folder without a manifest, or one not signed by a key
+                # you trust (not yours to delete: kept in .untrusted/).  The new job takes
+                # its place in one step where the system can, so a reader sees the old job
+                # or the new one, whole; a replaced job of yours goes when this build ends.
+                if trust_problem(final) not in (None, "no manifest.json"):
+                    old = os.path.join(wd.path, UNTRUSTED, f"{dirname}.{uuid.uuid4().hex[:8]}")
+                    os.makedirs(os.path.dirname(old), exist_ok=True)
                 else:
-                    os.rename(final, trash)
+                    old = trash = os.path.join(wd.path, TMP, f"{dirname}.old.{uuid.uuid4().hex[:8]}")
+                if exchange(tmp, final):
+                    os.rename(tmp, old)
+                else:
+                    os.rename(final, old)
                     os.rename(tmp, final)
         except OSError as e:      # disk full, permissions: no job, and say where
             raise JobFailed(spec, f"could not store the job: {e}", None) from None

@@ -120,6 +120,9 @@ def sign_command(repo, config, *, cwd: str, as_json: bool, jobs: list[str], work
         paths = [store.resolve(j) for j in jobs]
     else:
         wd = store.workdir(workdir)
+        if os.path.isdir(wd.path) and os.stat(wd.path).st_mode & 0o022:
+            raise UsageError(f"workdir {wd.name} ({wd.path}) can be written by others, so its unsigned jobs "
+                             f"may be anyone's: name the jobs you vouch for")
         paths = [p for p in (os.path.join(wd.path, name) for name, _ in scan_jobs(wd.path))
                  if trust_problem(p) == "unsigned"]
     done, refused = [], []

@@ -79,7 +79,7 @@ class Index:
                 self._sync(db)
             self._db = db
         except sqlite3.OperationalError as e:
-            if "locked" in str(e) or "busy" in str(e) or "full" in str(e):
+            if any(w in str(e) for w in ("locked", "busy", "full", "disk I/O")):
                 self.broken = True        # locked by someone else, or a full disk: without it this time
                 return None
             return self._recreate()
@@ -156,7 +156,7 @@ class Index:
             try:
                 return fn(db)
             except sqlite3.OperationalError as e:
-                if "locked" in str(e) or "busy" in str(e) or "readonly" in str(e) or "full" in str(e):
+                if any(w in str(e) for w in ("locked", "busy", "readonly", "full", "disk I/O")):
                     return None         # (a full disk: the index is fine, it just misses rows till later)
                 self._recreate()
                 return None

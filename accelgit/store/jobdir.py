@@ -3,17 +3,28 @@ a folder without manifest.json is not).  Nothing here unpickles or imports:
 a job is known by its folder and its job.json."""
 from __future__ import annotations
 
+import errno
 import json
 import os
+import stat
 
 from accelgit.store.layout import JOB_JSON, MANIFEST
 
 
-def read_at(dir_fd: int, rel: str) -> bytes:
+def read_at(dir_fd: int | None, rel: str) -> bytes:
     """The bytes of ``rel`` inside the open folder ``dir_fd`` (a job folder
-    read as one, even if a forced rebuild swaps it meanwhile)."""
-    with open(os.open(rel, os.O_RDONLY, dir_fd=dir_fd), "rb") as f:
+    read as one, even if a forced rebuild swaps it meanwhile; None: ``rel``
+    is a path).  Only a regular file: a FIFO or a device put in a workdir
+    would make the read wait or never end (``NotRegular``)."""
+    fd = os.open(rel, os.O_RDONLY | os.O_NONBLOCK, dir_fd=dir_fd)
+    with open(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegular(errno.EINVAL, "not a regular file", rel)
         return f.read()
+
+
+class NotRegular(OSError):
+    """A job's file that is a FIFO, a device, a socket or a folder."""
 
 
 def is_complete(jobdir: str) -> bool:
@@ -24,8 +35,7 @@ def is_complete(jobdir: str) -> bool:
 def read_params(jobdir: str) -> tuple[dict | None, str | None]:
     """job.json as a dict, or None and why not."""
     try:
-        with open(os.path.join(jobdir, JOB_JSON), encoding="utf-8") as f:
-            params = json.load(f)
+        params = json.loads(read_at(None, os.path.join(jobdir, JOB_JSON)))
     except FileNotFoundError:
         return None, "job.json is missing"
     except (OSError, ValueError) as e:

@@ -3,9 +3,9 @@
 Outside every repository and workdir, in the user's config folder
 (``$XDG_CONFIG_HOME/accelgit``, else ``~/.config/accelgit``):
 
-* ``signing-key``: this user's ed25519 secret key, made on the first build
-  (mode 0600; refused when others may read it, as ssh does), and its public
-  key in ``signing-key.pub``.
+* ``signing-key``: this user's ed25519 secret key and (second line) its
+  public key, made on the first build (mode 0600; refused when others may
+  read it or it is not yours, as ssh does).
   ``ACCELGIT_KEY_FILE`` names another file (a CI secret, say);
 * ``trusted-keys``: public keys (besides your own) whose jobs may be loaded,
   one a line, as ``accelgit trust add`` writes them.
@@ -87,52 +87,88 @@ def own_key(create: bool = True):
         return _own
     path = key_file()
     try:
-        seed = _read_secret(path)
+        seed, pub = _read_key(path)
     except FileNotFoundError:
         if not create:
             return None
-        seed = _make_secret(path)
+        seed, pub = _make_key(path)
     from nacl.signing import SigningKey
     sk = SigningKey(seed)
+    if pub is not None and pub != bytes(sk.verify_key):
+        raise ConfigError(f"{path}: its public key line is not the secret key's; remove that line")
     _own = (sk, bytes(sk.verify_key))
     _trusted = None             # now with this key
     return _own
 
 
-def _read_secret(path: str) -> bytes:
+def own_public() -> bytes | None:
+    """Your public key, if you have a key: from the key file's second line
+    (the same private file as the secret), so that checking a signature needs
+    no signature library; derived from the secret where that line is missing."""
+    if _own is not None:
+        return _own[1]
+    try:
+        _, pub = _read_key(key_file())
+    except FileNotFoundError:
+        return None
+    if pub is None:
+        return own_key(create=False)[1]
+    return pub
+
+
+def _read_key(path: str) -> tuple[bytes, bytes | None]:
+    """``(secret seed, public key or None)`` of a key file: line 1
+    ``ed25519-secret:BASE64``, line 2 (optional) ``ed25519:BASE64``.  Refused
+    unless it is yours and private (as ssh does)."""
     with open(path, "rb") as f:
-        mode = os.fstat(f.fileno()).st_mode
-        data = f.read()
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ConfigError(f"{path}: permissions {stat.S_IMODE(mode):04o} are too open for a signing key "
+        st = os.fstat(f.fileno())
+        data = f.read(4096)
+    if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(f"{path}: permissions {stat.S_IMODE(st.st_mode):04o} are too open for a signing key "
                           f"(others may read it); run: chmod 600 {path}")
-    text = data.decode("ascii", "replace").strip()
-    seed = _key_bytes(text[len(_SECRET_PREFIX):]) if text.startswith(_SECRET_PREFIX) else None
+    if hasattr(os, "getuid") and st.st_uid != os.getuid():
+        raise ConfigError(f"{path}: a signing key must belong to you (it belongs to uid {st.st_uid})")
+    lines = data.decode("ascii", "replace").split()
+    first = lines[0] if lines else ""
+    seed = _key_bytes(first[len(_SECRET_PREFIX):]) if first.startswith(_SECRET_PREFIX) else None
     if seed is None:
         raise ConfigError(f"{path}: not an accelgit signing key (want one line {_SECRET_PREFIX}BASE64)")
-    return seed
+    pub = None
+    if len(lines) > 1:
+        try:
+            pub = parse_public(lines[1])
+        except ValueError:
+            raise ConfigError(f"{path}: its second line is not a public key (ed25519:BASE64)") from None
+    return seed, pub
 
 
-def _make_secret(path: str) -> bytes:
-    """A new secret key in ``path`` (0600), made whole before it appears; if
-    another process made one first, that one."""
+def _make_key(path: str) -> tuple[bytes, bytes]:
+    """A new key in ``path`` (0600: the secret, then its public key), made
+    whole before it appears; if another process made one first, that one."""
     from nacl.signing import SigningKey
-    seed = bytes(SigningKey.generate())
+    sk = SigningKey.generate()
+    seed, pub = bytes(sk), bytes(sk.verify_key)
+    text = _SECRET_PREFIX + base64.b64encode(seed).decode("ascii") + "\n" + public_text(pub) + "\n"
     folder = os.path.dirname(path) or "."
     tmp = f"{path}.{os.getpid()}.{os.urandom(4).hex()}.tmp"      # threads of one build may race here
     try:
         os.makedirs(folder, mode=0o700, exist_ok=True)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write(_SECRET_PREFIX + base64.b64encode(seed).decode("ascii") + "\n")
+            f.write(text)
             f.flush()
             os.fsync(f.fileno())
         try:
             os.link(tmp, path)          # never replaces a key another process made meanwhile
         except FileExistsError:
-            return _read_secret(path)
-        with open(path + ".pub", "w", encoding="ascii") as f:
-            f.write(public_text(bytes(SigningKey(seed).verify_key)) + "\n")
+            return _read_key(path)
+        except OSError:                 # no hard links here: the name, made exclusively
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                return _read_key(path)
+            with os.fdopen(fd, "w", encoding="ascii") as f:
+                f.write(text)
     except OSError as e:
         raise ConfigError(f"{path}: cannot create the signing key: {e.strerror or e}") from None
     finally:
@@ -140,21 +176,7 @@ def _make_secret(path: str) -> bytes:
             os.remove(tmp)
         except OSError:
             pass
-    return seed
-
-
-def own_public() -> bytes | None:
-    """Your public key, if you have a key: from ``signing-key.pub`` (written
-    with the key), so that checking a signature needs no secret and no
-    signature library; else derived from the secret key."""
-    if _own is not None:
-        return _own[1]
-    try:
-        with open(key_file() + ".pub", encoding="ascii") as f:
-            return parse_public(f.read())
-    except (OSError, ValueError, UnicodeDecodeError):
-        own = own_key(create=False)
-        return None if own is None else own[1]
+    return seed, pub
 
 
 # -- the keys you trust
@@ -167,7 +189,7 @@ def user_trusted() -> list[str]:
         return []
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(f"{trust_file()}: cannot be read: {e}") from None
-    return [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+    return [ln.split("#", 1)[0].strip() for ln in lines if ln.split("#", 1)[0].strip()]
 
 
 def write_user_trusted(keys: list[str]) -> None:

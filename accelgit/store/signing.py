@@ -56,10 +56,7 @@ def signer(jobdir: str, manifest: bytes | None = None, dir_fd: int | None = None
     (``manifest``: its bytes, when read already; ``dir_fd``: the job folder,
     open) verifies; else ``Untrusted``."""
     def read(name: str) -> bytes:
-        if dir_fd is not None:
-            return read_at(dir_fd, name)
-        with open(os.path.join(jobdir, name), "rb") as f:
-            return f.read()
+        return read_at(dir_fd, name if dir_fd is not None else os.path.join(jobdir, name))
     if manifest is None:
         manifest = read(MANIFEST)
     digest = hashlib.sha256(manifest).digest()
@@ -75,7 +72,7 @@ def signer(jobdir: str, manifest: bytes | None = None, dir_fd: int | None = None
     except (OSError, ValueError, KeyError, TypeError, binascii.Error):
         raise Untrusted(jobdir, f"{SIGNATURE} cannot be read") from None
     kid = keys.key_id(pub)
-    if kid not in keys.trusted():
+    if keys.trusted().get(kid) != pub:          # the whole key, not only its 64-bit id
         raise Untrusted(jobdir, f"signed by {kid}")
     from nacl.exceptions import BadSignatureError
     from nacl.signing import VerifyKey

@@ -11,13 +11,33 @@ import json
 import os
 import uuid
 
-from accelgit.core.errors import JobNotFound, UsageError
+from accelgit.core.errors import IntegrityError, JobNotFound, UsageError
 from accelgit.core.identity import job_dirname
 from accelgit.store import keys
 from accelgit.store.index import Index, KnownIds
 from accelgit.store.jobdir import is_complete, read_params, scan_jobs
 from accelgit.store.layout import JOB_JSON, MANIFEST, TMP
+from accelgit.store.manifest import verified_bytes
 from accelgit.store.signing import Untrusted, signer
+
+
+def _umask() -> int:
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
+
+
+PUBLISH_MODE = 0o777 & ~_umask()      # a finished job folder: as mkdir would have made it
+
+
+def publish_mode(jobdir: str) -> None:
+    """The mode a job folder gets once built (it was 0700: ``new_tmp``)."""
+    os.chmod(jobdir, PUBLISH_MODE)
 
 
 def exchange(a: str, b: str) -> bool:
@@ -73,15 +93,15 @@ class Workdir:
             return path
         if dirname in self.refused:
             return None
-        params, _ = read_params(path)
-        if params is None or params.get("id") != jid:
-            return None
-        try:
+        try:     # job.json as its builder signed it: a trusted job copied under another id is not it
+            params = json.loads(verified_bytes(path, JOB_JSON))
             kid = signer(path)
         except Untrusted as e:
             self.refused[dirname] = e.short
             return None
-        except OSError:
+        except (IntegrityError, OSError, ValueError):
+            return None
+        if not isinstance(params, dict) or params.get("id") != jid:
             return None
         self.added(params, dirname, kid)
         return path
@@ -92,8 +112,13 @@ class Workdir:
         self.index.add(params, dirname, signer)
 
     def new_tmp(self, dirname: str) -> str:
+        """A new folder to build job ``dirname`` in, that only you can enter
+        (mode 0700) while it is built: another writer of a shared workdir
+        cannot change its job.json or source copies before the job runs them
+        and you sign them.  ``publish_mode`` opens it up before its rename."""
         tmp = os.path.join(self.path, TMP, f"{dirname}.{os.getpid()}.{uuid.uuid4().hex[:8]}")
-        os.makedirs(tmp)
+        os.makedirs(os.path.dirname(tmp), exist_ok=True)
+        os.mkdir(tmp, 0o700)
         return tmp
 
     def jobs(self):

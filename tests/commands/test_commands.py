@@ -152,11 +152,10 @@ def test_progress_on_a_terminal_only(chain_repo):
     code, out, term = run_with_tty_stderr(chain_repo, "build", "--json")
     assert code == 0
     assert [j["action"] for j in json.loads(out)["jobs"]] == ["built"] * 3     # stdout stays clean JSON
-    assert "\r\x1b[K[0 built, 0 reused] building a-" in term
+    assert "\r\x1b[K[ 3/3 100% ]" in term      # (tests/commands/test_progress.py: the line itself)
     assert term.endswith("\r\x1b[K")         # the progress line is cleared at the end
     code, out, term = run_with_tty_stderr(chain_repo, "build")
     assert code == 0 and out == "0 built, 3 reused (3 jobs)\n"
-    assert "[0 built, 1 reused]" in term
     # not a terminal: no progress, no escape codes
     proc = chain_repo.run("build")
     assert proc.stderr == "" and "\x1b" not in proc.stdout

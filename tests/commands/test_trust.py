@@ -238,3 +238,60 @@ def test_trust_sign_vouches_for_whole_unsigned_jobs_only(team, tmp_path: Path):
     repo.run("trust", "sign", jobs["b"].name, check=True)
     assert {j["method"]: j["action"] for j in repo.json("plan")["jobs"]} == {"a": "reuse", "b": "reuse"}
     assert repo.json("verify")["ok"]
+
+
+def test_a_trusted_job_copied_under_another_id_is_not_that_job(team, tmp_path: Path):
+    """The signature covers job.json (through the manifest): a copy of a
+    trusted job in the folder of another id, with only job.json's id edited,
+    is not reused as that job."""
+    repo, shared = team
+    a = next(Path(j["path"]) for j in repo.build()["jobs"] if j["method"] == "a")
+    repo.write("methods/a.py", PIPE["methods/a.py"].replace('{"n": 1}', '{"n": 1, "v": 2}'))
+    repo.commit("a v2")
+    new_id = next(j["id"] for j in repo.json("plan")["jobs"] if j["method"] == "a")
+    fake = shared / f"a-{new_id[:12]}"
+    shutil.copytree(a, fake)
+    params = json.loads((fake / "job.json").read_text())
+    params["id"] = new_id
+    (fake / "job.json").write_text(json.dumps(params))
+    built = {j["method"]: j for j in repo.build()["jobs"]}
+    assert built["a"]["action"] == "built" and Path(built["a"]["path"]).parent == repo.workdir
+
+
+def test_a_fifo_in_a_workdir_hangs_nothing(team, tmp_path: Path):
+    repo, shared = team
+    a = next(Path(j["path"]) for j in repo.build()["jobs"] if j["method"] == "a")
+    planted = shared / a.name
+    shutil.copytree(a, planted)
+    shutil.rmtree(repo.workdir)
+    (planted / "job.json").unlink()
+    os.mkfifo(planted / "job.json")                # reading it would wait for a writer forever
+    for args in (["plan"], ["build"], ["verify", "--all"]):
+        proc = repo.run(*args)                     # (the fixture's timeout is what a hang would hit)
+        assert proc.returncode in (0, 1), (args, proc.stderr)
+    assert (repo.workdir / a.name / "result.json").exists()
+
+
+def test_a_job_is_built_in_a_folder_only_you_can_enter(repo: Repo):
+    repo.write("methods/m.py", """
+        import os
+        import stat
+
+        def synthesis():
+            return oct(stat.S_IMODE(os.stat("..").st_mode))      # the job's folder, while it runs
+    """)
+    repo.write("build.py", "def main(urd):\n    urd.build('m')\n")
+    repo.commit("m")
+    path = Path(repo.build()["jobs"][0]["path"])
+    assert json.loads((path / "result.json").read_text()) == "0o700"
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert oct(path.stat().st_mode & 0o777) == oct(0o777 & ~umask)          # opened up when published
+
+
+def test_trust_sign_refuses_to_vouch_for_a_workdir_others_can_write(team):
+    repo, shared = team
+    repo.build()
+    os.chmod(shared, 0o777)
+    proc = repo.run("trust", "sign", "--workdir", "team")
+    assert proc.returncode == 2 and "can be written by others" in proc.stderr and proc.stderr.count("\n") == 1

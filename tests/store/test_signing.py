@@ -50,22 +50,31 @@ def test_the_key_is_made_once_private_and_not_replaced(home: Path):
     path = home / "signing-key"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     keys._own = None
-    assert keys.own_public() == pub and "nacl" not in (home / "signing-key.pub").read_text()
-    (home / "signing-key.pub").unlink()
+    assert keys.own_public() == pub                        # the file's second line: no signature library
+    lines = path.read_text().splitlines()
+    assert len(lines) == 2 and lines[1] == keys.public_text(pub)
+    path.write_text(lines[0] + "\n")
     assert keys.own_public() == pub                        # derived from the secret without it
     keys._own = None
     assert keys.own_key()[1] == pub                        # read back, not made again
+    # a public key line that is not the secret's (someone else's key, say) is refused
+    keys._own = None
+    other = keys.public_text(b"\1" * 32)
+    path.write_text(lines[0] + "\n" + other + "\n")
+    with pytest.raises(ConfigError, match="its public key line is not the secret key's"):
+        keys.own_key()
+    path.write_text("\n".join(lines) + "\n")
     assert keys.trusted() == {keys.key_id(pub): pub}
 
 
 def test_racing_threads_make_one_key(home: Path):
     got = []
-    ts = [threading.Thread(target=lambda: got.append(keys._make_secret(str(home / "signing-key")))) for _ in range(8)]
+    ts = [threading.Thread(target=lambda: got.append(keys._make_key(str(home / "signing-key")))) for _ in range(8)]
     for t in ts:
         t.start()
     for t in ts:
         t.join()
-    assert len(set(got)) == 1 and sorted(os.listdir(home)) == ["signing-key", "signing-key.pub"]
+    assert len(set(got)) == 1 and sorted(os.listdir(home)) == ["signing-key"]
 
 
 def test_a_key_others_can_read_is_refused(home: Path):

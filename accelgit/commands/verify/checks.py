@@ -38,7 +38,7 @@ from accelgit.core.identity import (
     source_digest,
 )
 from accelgit.plan.diff import MISSING, diff, identity
-from accelgit.store.jobdir import read_params
+from accelgit.store.jobdir import read_at, read_params
 from accelgit.store.layout import MANIFEST, SOURCE, UNSIGNED
 from accelgit.store.manifest import file_sha256, irregular_files, walk_files
 from accelgit.store.signing import Untrusted, signer
@@ -70,8 +70,7 @@ def whole(t: Target, problems: list) -> tuple[int, int]:
     (its signature aside): appends what is not to ``problems``; the number of
     files and of source copies."""
     try:
-        with open(os.path.join(t.path, MANIFEST), encoding="utf-8") as f:
-            manifest = json.load(f)
+        manifest = json.loads(read_at(None, os.path.join(t.path, MANIFEST)))     # (a FIFO: refused, not waited on)
         files = manifest.get("files") if isinstance(manifest, dict) else None
         if not isinstance(files, dict):
             raise ValueError("it has no 'files' table")

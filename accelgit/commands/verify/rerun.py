@@ -99,19 +99,25 @@ class Rerunner:
                 p = self.store.find_by_id(jid)
                 if p is None or not os.path.isfile(os.path.join(p, MANIFEST)):
                     raise NotRerun(f"input job {k} ({jid[:12]}) is not in any workdir")
+                untrusted = trust_problem(p)
+                if untrusted:
+                    raise NotRerun(f"input job {k} ({os.path.basename(p)}) is not trusted ({untrusted})")
                 paths.append(p)
             out[k] = None if v is None else paths if isinstance(v, list) else paths[0]
         return out
 
     def _prepare(self, t, scratch: str) -> tuple[str, dict]:
-        params = t.params
         jobdir = os.path.join(scratch, t.dirname)
         os.makedirs(os.path.join(jobdir, OUTPUT))
         os.makedirs(os.path.join(jobdir, LOG))
         try:
             raw = verified_bytes(t.path, JOB_JSON)
-        except AccelgitError:
+            params = json.loads(raw)         # these bytes, checked: not what an earlier read saw
+        except (AccelgitError, ValueError):
             raise NotRerun("job.json does not match manifest.json") from None
+        for rel in list(params["sources"]) + list(params["files"]):
+            if not _inside(rel):
+                raise NotRerun(f"job.json names a file outside the repository: {rel!r}")
         with open(os.path.join(jobdir, JOB_JSON), "wb") as f:
             f.write(raw)
         for rel, blob in params["sources"].items():     # the repository's code, never the job's copy
@@ -188,6 +194,12 @@ class Rerunner:
         if problems:
             return False, "not reproducible: " + "; ".join(problems)
         return True, f"rerun gave the same {len(new)} files (output/ and result)"
+
+
+def _inside(rel) -> bool:
+    """A repo path that stays inside the folder it is joined to."""
+    parts = rel.split("/") if isinstance(rel, str) else [""]
+    return not rel.startswith("/") and all(p not in ("", ".", "..") for p in parts)
 
 
 def _same_pickle(t, jobdir: str, rel: str) -> bool:
