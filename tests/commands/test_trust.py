@@ -111,6 +111,13 @@ def test_a_crafted_job_in_a_shared_workdir_never_runs(team, tmp_path: Path, how:
     repo.git("add", "README.md")
     repo.git("commit", "-q", "-m", "readme")
     assert not marker.exists()
+    # post-checkout and post-merge plan too
+    repo.git("checkout", "-q", "-b", "side")
+    repo.write("NOTES.md", "side\n")
+    repo.commit("side")
+    repo.git("checkout", "-q", "-")
+    repo.git("merge", "-q", "--no-edit", "--no-ff", "side")
+    assert not marker.exists()
     # verify --all (and --rerun): the job fails integrity, is not rerun
     v = repo.json("verify", "--all", "--rerun")
     checks = {c["check"]: c for j in v["jobs"] if j["id"].startswith(evil.name[2:]) for c in j["checks"]}
@@ -185,6 +192,11 @@ def test_trusted_keys_in_the_config_count_and_bad_ones_are_one_line(team, tmp_pa
     repo.run("build", env=teammate, check=True)
     repo.write("accelgit.toml", f'trusted_keys = ["{teammate["PUBLIC_KEY"]}"]\n' + cfg)
     assert {j["action"] for j in repo.build()["jobs"]} == {"reused"}
+    # a job process that loads the teammate's job trusts it too (the config's keys are handed down)
+    import textwrap
+    repo.write("methods/b.py", textwrap.dedent(PIPE["methods/b.py"]) + "\n# b, edited\n", dedent=False)
+    assert {j["method"]: j["action"] for j in repo.build()["jobs"]} == {"a": "reused", "b": "built"}
+    repo.write("methods/b.py", PIPE["methods/b.py"])
     show = repo.run("trust", "show", check=True).stdout
     assert teammate["PUBLIC_KEY"] in show and "accelgit.toml: trusted_keys" in show
     proc = repo.run("trust", "remove", teammate["PUBLIC_KEY"])
