@@ -102,6 +102,11 @@ COMMANDS: tuple[Cmd, ...] = (
         Opt(("--format",), "fmt", "str", "FORMAT", "markdown, json or html (default: markdown)", "markdown"),
         Opt(("-o", "--output"), "output", "str", "FILE", "write here instead of stdout"),
     ), "accelgit.commands.report.command:report_command"),
+    Cmd("dag", "the whole pipeline as a graph: every job the scripts use, built, missing, damaged or untrusted", (
+        SCRIPTS,
+        Opt(("--format",), "fmt", "str", "FORMAT", "mermaid, dot or html (default: mermaid)", "mermaid"),
+        Opt(("-o", "--output"), "output", "str", "FILE", "write here instead of stdout"),
+    ), "accelgit.commands.dag:dag_command"),
     Cmd("show", "show one job: parameters, inputs, sources, git metadata, result, files", (
         Arg("job", "JOB", "job id, unique prefix, directory name or path", required=True),
     ), "accelgit.commands.inspect:show_command"),

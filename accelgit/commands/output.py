@@ -29,6 +29,28 @@ def write_pieces(pieces, sep: str = "") -> None:
     sys.stdout.flush()
 
 
+def write_document(text: str, output: str | None, cwd: str | None, what: str) -> None:
+    """``text`` on stdout, or into file ``output`` (relative to ``cwd``),
+    whole or not at all, saying so on stderr (``accelgit: WHAT written to FILE``)."""
+    if not output:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    import os
+    from accelgit.core.errors import UsageError
+    path = os.path.join(cwd or os.getcwd(), output)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise UsageError(f"-o {output}: cannot write: {e.strerror or e}") from None
+    print(f"accelgit: {what} written to {output}", file=sys.stderr)
+
+
 def emit(obj) -> None:
     """One JSON document on stdout (the only thing on stdout with --json): the
     bytes of json.dumps(obj, indent=1, default=str) and a newline."""

@@ -172,7 +172,7 @@ class Reasoner:
                 out.append({"kind": "forced", "detail": "force_build=True"})
             elif kind == "untrusted":
                 out.append({"kind": "untrusted", "detail": f"{r[2]} (in workdir {r[1]}): not a key you trust",
-                            "workdir": r[1]})
+                            "workdir": r[1], "why": r[2]})
             elif kind == "new":
                 out.append({"kind": "new", "detail": self._new_detail(p, r)})
             elif kind in ("source", "file"):

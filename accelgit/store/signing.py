@@ -84,6 +84,13 @@ def signer(jobdir: str, manifest: bytes | None = None, dir_fd: int | None = None
     return kid
 
 
+def is_damage(short: str) -> bool:
+    """Whether ``Untrusted.short`` says the signature is there but broken
+    (unreadable, or not matching the manifest: the folder changed after it was
+    signed), rather than missing or made by a key you do not trust."""
+    return short == f"{SIGNATURE} cannot be read" or short.endswith(" does not match its manifest")
+
+
 def trust_problem(jobdir: str) -> str | None:
     """Why ``jobdir`` is not trusted (``Untrusted.short``), or None if it is."""
     try:

@@ -4,8 +4,6 @@ HTML, to stdout or a file."""
 from __future__ import annotations
 
 import json
-import os
-import sys
 
 from accelgit.commands.report.compare import FORMATS, build_report
 from accelgit.core.errors import AccelgitError, GitError, UsageError
@@ -58,20 +56,8 @@ def report_command(repo, config, *, cwd: str, as_json: bool, base: str, head: st
     finally:
         base_view.close()
         head_view.close()
-    text = render(doc, fmt)
-    if output:
-        path = os.path.join(cwd or os.getcwd(), output)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        try:
-            with open(tmp, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.replace(tmp, path)
-        except OSError as e:
-            raise UsageError(f"-o {output}: cannot write: {e.strerror or e}") from None
-        print(f"accelgit: report written to {output}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+    from accelgit.commands.output import write_document
+    write_document(render(doc, fmt), output, cwd, "report")
     return 0
 
 

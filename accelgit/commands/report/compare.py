@@ -60,6 +60,33 @@ def _dirnames(method_of, ids) -> str:
     ids = _ids(ids)
     return ", ".join(job_dirname(method_of.get(i, "?"), i) for i in ids) if ids else "none"
 
+
+SHOWN = 3       # changed elements of a list input named in a reason; the rest are counted
+
+
+def input_change(k: str, old, new, method_of: dict, same_as: dict) -> str:
+    """How input ``k`` changed: ``b: b-074504e3bd16 → b-4f6a64346e5c``; for a
+    list of jobs only the elements that changed (``parts[7]: work-ab12… →
+    work-cd34…``), not the whole list on each side."""
+    if not isinstance(old, list) and not isinstance(new, list):
+        return f"{k}: {_dirnames(method_of, old)} → {_dirnames(method_of, new)}"
+    import difflib
+    old_ids, new_ids = _ids(old), _ids(new)
+    name = lambda i: job_dirname(method_of.get(i, "?"), i)  # noqa: E731
+    changes = []
+    ops = difflib.SequenceMatcher(None, old_ids, [same_as.get(i, i) for i in new_ids], autojunk=False).get_opcodes()
+    for op, i1, i2, j1, j2 in ops:
+        if op == "equal":
+            continue
+        if op == "replace" and i2 - i1 == j2 - j1:
+            changes += [f"{k}[{j1 + n}]: {name(old_ids[i1 + n])} → {name(new_ids[j1 + n])}" for n in range(i2 - i1)]
+        else:
+            changes += [f"{k}[{i}]: {name(old_ids[i])} removed" for i in range(i1, i2)]
+            changes += [f"{k}[{j}]: {name(new_ids[j])} added" for j in range(j1, j2)]
+    head = f"{k}: {len(old_ids)} → {len(new_ids)} jobs; " if len(old_ids) != len(new_ids) else ""
+    more = f"; and {len(changes) - SHOWN} more of {len(new_ids)}" if len(changes) > SHOWN else ""
+    return head + "; ".join(changes[:SHOWN]) + more
+
 # ---------------------------------------------------------------- comparison
 
 
@@ -101,8 +128,8 @@ def compare(base, head) -> dict:
                 continue
             ups = [changed[i]["hops"] for i in new_ids if i in changed]
             h = min(ups) + 1 if ups else 0       # rewired to other jobs: a direct change of the script
-            reasons.append({"kind": "input", "detail": f"{k}: {_dirnames(method_of, old_ids)} → "
-                                                       f"{_dirnames(method_of, new_ids)}", "hops": h})
+            reasons.append({"kind": "input", "detail": input_change(k, b.spec.jobs.get(k), c.spec.jobs.get(k),
+                                                                    method_of, same_as), "hops": h})
             hops = h if hops is None else min(hops, h)
         if same or not reasons:
             # the same job, or one that differs only through inputs that are

@@ -1,10 +1,25 @@
-"""The affected part of the job DAG: nodes, edges, a mermaid flowchart, and a
-layered layout (columns by depth) for the HTML report's inline SVG."""
+"""Job graphs, drawn: the affected part of the job DAG (``graph``, for
+``accelgit report``) and the whole pipeline (``accelgit dag`` makes its own
+nodes); for both, many similar jobs drawn as one box (``collapse``), a
+mermaid flowchart, a Graphviz dot file, and a layered layout (columns by
+depth, long arrows routed through the gaps) for the HTML's inline SVG.
+
+A graph is ``{"nodes": [{"id","method","name","status","hops"}], "edges":
+[[from, to]]}``; a node that stands for several jobs also has ``"count"``
+and ``"ids"``."""
 from __future__ import annotations
 
 MAX_NODES = 150
 
-STATUS_TEXT = {"invalidated": "invalidated", "new": "new", "removed": "removed", "unchanged": "unchanged"}
+STATUS_TEXT = {"invalidated": "invalidated", "new": "new", "removed": "removed", "unchanged": "unchanged",
+               "built": "built", "missing": "missing", "damaged": "damaged", "untrusted": "untrusted"}
+
+# fill, stroke of each status (the SVG, the dot file, mermaid's classes)
+COLORS = {"invalidated": ("#fde2e1", "#c62828"), "new": ("#e3f4e1", "#2e7d32"),
+          "removed": ("#eeeeee", "#757575"), "unchanged": ("#ffffff", "#9e9e9e"),
+          "built": ("#e3f4e1", "#2e7d32"), "missing": ("#fff8c5", "#9a6700"),
+          "damaged": ("#fde2e1", "#c62828"), "untrusted": ("#fbefff", "#8250df")}
+DASHED = ("removed", "damaged")
 
 
 def _input_ids(spec) -> list[str]:
@@ -60,29 +75,93 @@ def graph(base, head, cmp: dict) -> dict:
                 node(target, hc.spec.method.name, hc.spec.name, "unchanged")
             if [target, r["id"]] not in edges:
                 edges.append([target, r["id"]])
-    kept = list(nodes)[:MAX_NODES]
-    keep = set(kept)
-    return {"nodes": [nodes[k] for k in kept], "edges": [e for e in edges if e[0] in keep and e[1] in keep],
-            "truncated": len(nodes) - len(kept)}
+    g = collapse({"nodes": list(nodes.values()), "edges": edges}, _report_group)
+    kept = g["nodes"][:MAX_NODES]
+    keep = {n["id"] for n in kept}
+    return {"nodes": kept, "edges": [e for e in g["edges"] if e[0] in keep and e[1] in keep],
+            "truncated": sum(n.get("count", 1) for n in g["nodes"][MAX_NODES:])}
+
+
+def _report_group(n: dict, users: frozenset):
+    """Unchanged inputs: one box per method; other jobs of one method, status
+    and distance from the change that feed the same boxes: one box, when many."""
+    if n["status"] == "unchanged":
+        return ("unchanged", n["method"]), 2
+    return (n["status"], n["method"], n["hops"], users), COLLAPSE_AT
+
+
+COLLAPSE_AT = 4
+
+
+def collapse(g: dict, group) -> dict:
+    """``g`` with similar jobs drawn as one node.  ``group(node, users)`` gives
+    ``(key, at)`` or None: nodes with one key become one node when there are at
+    least ``at`` of them; ``users`` is the set of (already grouped) nodes a
+    node feeds, so grouping goes from the last jobs back to the first."""
+    nodes = {n["id"]: n for n in g["nodes"]}
+    succs: dict[str, list[str]] = {i: [] for i in nodes}
+    indeg = dict.fromkeys(nodes, 0)
+    for a, b in g["edges"]:
+        succs[a].append(b)
+        indeg[b] += 1
+    order = [i for i in nodes if not indeg[i]]      # a topological order (Kahn)
+    for i in order:
+        for s in succs[i]:
+            indeg[s] -= 1
+            if not indeg[s]:
+                order.append(s)
+    height: dict[str, int] = {}
+    for i in reversed(order):
+        height[i] = 1 + max((height.get(s, 0) for s in succs[i]), default=-1)
+    levels: dict[int, list[str]] = {}
+    for i in nodes:
+        levels.setdefault(height.get(i, 0), []).append(i)
+    to: dict[str, str] = {}
+    for h in sorted(levels):
+        buckets: dict = {}
+        for i in levels[h]:
+            k = group(nodes[i], frozenset(to.get(s, s) for s in succs[i]))
+            if k is None:
+                to[i] = i
+            else:
+                buckets.setdefault(k[0], (k[1], []))[1].append(i)
+        for at, members in buckets.values():
+            gid = f"{members[0]}+{len(members) - 1}" if len(members) >= at else None
+            for i in members:
+                to[i] = gid or i
+    out: dict[str, dict] = {}
+    for i, n in nodes.items():
+        gid = to[i]
+        if gid == i:
+            out[i] = n
+        elif gid not in out:
+            out[gid] = {**n, "id": gid, "name": n["method"], "count": 0, "ids": []}
+        if gid != i:
+            out[gid]["count"] += 1
+            out[gid]["ids"].append(i)
+    edges, seen = [], set()
+    for a, b in g["edges"]:
+        e = (to[a], to[b])
+        if e[0] != e[1] and e not in seen:
+            seen.add(e)
+            edges.append(list(e))
+    return {**g, "nodes": list(out.values()), "edges": edges}
+
+
 
 
 def label(n: dict) -> tuple[str, str]:
-    """Two lines: the job, and its status."""
-    title = n["name"] if n["name"] == n["method"] else f"{n['name']} ({n['method']})"
+    """Two lines: the job (or ``method ×N``), and its status."""
+    if n.get("count"):
+        title = f"{n['method']} ×{n['count']}"
+    else:
+        title = n["name"] if n["name"] == n["method"] else f"{n['name']} ({n['method']})"
     status = STATUS_TEXT[n["status"]]
     if n["status"] == "invalidated":
         status += ", directly" if not n["hops"] else f", {n['hops']} hop{'s' if n['hops'] != 1 else ''}"
     return title, status
 
-# ---------------------------------------------------------------- mermaid
-
-
-MERMAID_CLASSES = {
-    "invalidated": "fill:#fde2e1,stroke:#c62828,color:#000",
-    "new": "fill:#e3f4e1,stroke:#2e7d32,color:#000",
-    "removed": "fill:#eeeeee,stroke:#757575,color:#555,stroke-dasharray:4 3",
-    "unchanged": "fill:#ffffff,stroke:#9e9e9e,color:#444",
-}
+# ---------------------------------------------------------------- mermaid and dot
 
 
 def _mermaid_text(s: str) -> str:
@@ -99,33 +178,80 @@ def mermaid(g: dict) -> str:
         lines.append(f'  {ids[n["id"]]}["{_mermaid_text(title)}<br/>{_mermaid_text(status)}"]:::{n["status"]}')
     for a, b in g["edges"]:
         lines.append(f"  {ids[a]} --> {ids[b]}")
-    for status, style in MERMAID_CLASSES.items():
-        lines.append(f"  classDef {status} {style}")
+    for status in dict.fromkeys(n["status"] for n in g["nodes"]):
+        fill, stroke = COLORS[status]
+        dash = ",stroke-dasharray:4 3" if status in DASHED else ""
+        lines.append(f"  classDef {status} fill:{fill},stroke:{stroke},color:#000{dash}")
+    return "\n".join(lines)
+
+
+def _dot_text(s: str) -> str:
+    return s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+
+
+def dot(g: dict, title: str = "jobs") -> str:
+    """A Graphviz digraph (``dot -Tsvg``)."""
+    ids = {n["id"]: f"n{i}" for i, n in enumerate(g["nodes"])}
+    lines = [f'digraph "{_dot_text(title)}" {{', "  rankdir=LR;",
+             '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11];']
+    for n in g["nodes"]:
+        title_line, status = label(n)
+        fill, stroke = COLORS[n["status"]]
+        style = ', style="rounded,filled,dashed"' if n["status"] in DASHED else ""
+        lines.append(f'  {ids[n["id"]]} [label="{_dot_text(title_line)}\\n{_dot_text(status)}", '
+                     f'fillcolor="{fill}", color="{stroke}"{style}];')
+    for a, b in g["edges"]:
+        lines.append(f"  {ids[a]} -> {ids[b]};")
+    lines.append("}")
     return "\n".join(lines)
 
 # ---------------------------------------------------------------- layout
 
 
-def layers(g: dict) -> list[list[str]]:
-    """Node ids in columns by depth (longest path from a node without inputs),
-    each column ordered to keep edges short (barycenter sweeps)."""
+def layout(g: dict) -> tuple[list[list], list[list]]:
+    """Columns by depth (longest path from a node without inputs) and each
+    edge's route.  An edge that spans columns passes a waypoint in each column
+    between (a row of its own there: no arrow runs under a box); each column
+    is ordered to keep edges short (barycenter sweeps).  Waypoints are
+    ``("~", edge number, column)`` tuples."""
     ids = [n["id"] for n in g["nodes"]]
-    preds: dict[str, list[str]] = {i: [] for i in ids}
-    succs: dict[str, list[str]] = {i: [] for i in ids}
+    preds: dict = {i: [] for i in ids}
+    succs: dict = {i: [] for i in ids}
     for a, b in g["edges"]:
         preds[b].append(a)
         succs[a].append(b)
-    depth: dict[str, int] = {}
-
-    def d(i, seen=()):
-        if i not in depth:
-            depth[i] = 0 if i in seen else max((d(p, seen + (i,)) + 1 for p in preds[i]), default=0)
-        return depth[i]
-
-    for i in ids:
-        d(i)
-    cols: list[list[str]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
-    for i in ids:
+    depth: dict = {}
+    for i in ids:               # iteratively: a chain of 10,000 jobs is no recursion limit
+        stack = [i]
+        while stack:
+            j = stack[-1]
+            if j in depth:
+                stack.pop()
+                continue
+            todo = [p for p in preds[j] if p not in depth and p not in stack]
+            if todo:
+                stack.extend(todo)
+                continue
+            depth[j] = max((depth[p] + 1 for p in preds[j] if p in depth), default=0)
+            stack.pop()
+    routes = []
+    for k, (a, b) in enumerate(g["edges"]):
+        route = [a] + [("~", k, c) for c in range(depth[a] + 1, depth[b])] + [b]
+        for x, y in zip(route, route[1:]):
+            if x not in depth:
+                depth[x], preds[x], succs[x] = x[2], [], []
+            if y not in depth:
+                depth[y], preds[y], succs[y] = y[2], [], []
+        for x, y in zip(route[1:-1], route[2:]):
+            succs[x].append(y)
+            preds[y].append(x)
+        if len(route) > 2:
+            succs[a][succs[a].index(b)] = route[1]
+            preds[b][preds[b].index(a)] = route[-2]
+            preds[route[1]].append(a)
+        routes.append(route)
+    cols: list[list] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
+    for i in depth:
         cols[depth[i]].append(i)
     pos = {i: k for col in cols for k, i in enumerate(col)}
     for _ in range(4):
@@ -135,4 +261,4 @@ def layers(g: dict) -> list[list[str]]:
         for col in reversed(cols[:-1]):
             col.sort(key=lambda i: sum(pos[s] for s in succs[i]) / len(succs[i]) if succs[i] else pos[i])
             pos.update({i: k for k, i in enumerate(col)})
-    return cols
+    return cols, routes

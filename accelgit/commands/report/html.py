@@ -1,16 +1,18 @@
-"""The report as one self-contained HTML file: inline CSS, the DAG drawn as
-inline SVG (columns by depth), no scripts, nothing fetched from a network."""
+"""The report (and ``accelgit dag``'s graph) as one self-contained HTML file:
+inline CSS, the DAG drawn as inline SVG (columns by depth), no scripts,
+nothing fetched from a network."""
 from __future__ import annotations
 
 from html import escape
 
-from accelgit.commands.report.graph import label, layers
-from accelgit.commands.report.markdown import KIND_TEXT, seconds, side_label
+from accelgit.commands.report.graph import COLORS, DASHED, label, layout
+from accelgit.commands.report.markdown import KIND_TEXT, group_text, grouped, seconds, side_label
 from accelgit.core.identity import job_dirname
 
 CSS = """
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2em auto;max-width:72em;
- padding:0 1em;color:#1f2328;background:#fff}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2em 0;padding:0 1em;
+ color:#1f2328;background:#fff}
+body>:not(.graph){max-width:1008px;margin-left:auto;margin-right:auto}
 h1{font-size:1.5em;border-bottom:1px solid #d0d7de;padding-bottom:.3em}
 h2{font-size:1.2em;margin-top:1.8em;border-bottom:1px solid #eaeef2;padding-bottom:.2em}
 table{border-collapse:collapse;margin:.5em 0;width:100%}
@@ -23,14 +25,13 @@ pre{background:#f6f8fa;padding:.8em;overflow:auto;border-radius:6px;white-space:
 .warn{background:#fff8c5;border-left:4px solid #bf8700;padding:.5em 1em}
 .kind{font-weight:600}
 .none{color:#57606a}
-.graph{overflow:auto;border:1px solid #d0d7de;border-radius:6px;padding:8px}
+.graph{overflow:auto;border:1px solid #d0d7de;border-radius:6px;padding:8px;width:fit-content;max-width:100%;
+ box-sizing:border-box;margin:.5em auto}
+.graph svg{display:block}
 .legend span{display:inline-block;margin-right:1.2em}
 .sw{display:inline-block;width:.9em;height:.9em;border:1px solid #888;vertical-align:middle;margin-right:.3em}
 footer{margin-top:2em;color:#57606a;font-size:.85em}
 """
-
-COLORS = {"invalidated": ("#fde2e1", "#c62828"), "new": ("#e3f4e1", "#2e7d32"),
-          "removed": ("#eeeeee", "#757575"), "unchanged": ("#ffffff", "#9e9e9e")}
 
 BOX_W, BOX_H, COL_GAP, ROW_GAP, PAD = 190, 46, 70, 18, 12
 
@@ -62,8 +63,9 @@ def _reasons(reasons: list[dict]) -> str:
 
 
 def svg(g: dict) -> str:
-    """The graph as inline SVG: a column per depth, an arrow from input to user."""
-    cols = layers(g)
+    """The graph as inline SVG: a column per depth, an arrow from input to
+    user (through the gaps between boxes, never under one)."""
+    cols, routes = layout(g)
     nodes = {n["id"]: n for n in g["nodes"]}
     pos = {}
     for ci, col in enumerate(cols):
@@ -72,22 +74,34 @@ def svg(g: dict) -> str:
     width = PAD * 2 + max(len(cols), 1) * (BOX_W + COL_GAP) - COL_GAP
     height = PAD * 2 + max((len(c) for c in cols), default=1) * (BOX_H + ROW_GAP) - ROW_GAP
     parts = [f'<svg width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img" aria-label="affected jobs">',
+             f'viewBox="0 0 {width} {height}" role="img" aria-label="job graph">',
              '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
              'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#57606a"/></marker></defs>']
-    for a, b in g["edges"]:
-        (x1, y1), (x2, y2) = pos[a], pos[b]
-        sx, sy, tx, ty = x1 + BOX_W, y1 + BOX_H / 2, x2, y2 + BOX_H / 2
-        mx = (sx + tx) / 2
-        parts.append(f'<path d="M{sx},{sy} C{mx},{sy} {mx},{ty} {tx},{ty}" fill="none" stroke="#57606a" '
-                     f'stroke-width="1.3" marker-end="url(#arrow)"/>')
+    for route in routes:
+        (x, y) = pos[route[0]]
+        sx, sy = x + BOX_W, y + BOX_H / 2
+        d = [f"M{sx},{sy}"]
+        for hop in route[1:]:
+            (x, y) = pos[hop]
+            tx, ty = x, y + BOX_H / 2
+            mx = (sx + tx) / 2
+            d.append(f"C{mx},{sy} {mx},{ty} {tx},{ty}")
+            if type(hop) is tuple:              # a waypoint: straight through its empty row
+                sx, sy = x + BOX_W, ty
+                d.append(f"L{sx},{sy}")
+        parts.append(f'<path d="{" ".join(d)}" fill="none" stroke="#57606a" stroke-width="1.3" '
+                     f'marker-end="url(#arrow)"/>')
     for nid, (x, y) in pos.items():
+        if type(nid) is tuple:
+            continue
         n = nodes[nid]
         fill, stroke = COLORS[n["status"]]
         title, status = label(n)
-        dash = ' stroke-dasharray="5 3"' if n["status"] == "removed" else ""
+        dash = ' stroke-dasharray="5 3"' if n["status"] in DASHED else ""
         short = title if len(title) <= 26 else title[:25] + "…"
-        parts.append(f'<g class="node {n["status"]}"><title>{escape(job_dirname(n["method"], nid))}</title>'
+        tip = ", ".join(job_dirname(n["method"], i) for i in n["ids"][:20]) + \
+            (f" and {n['count'] - 20} more" if n["count"] > 20 else "") if n.get("count") else job_dirname(n["method"], nid)
+        parts.append(f'<g class="node {n["status"]}"><title>{escape(tip)}</title>'
                      f'<rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="6" fill="{fill}" '
                      f'stroke="{stroke}" stroke-width="1.5"{dash}/>'
                      f'<text x="{x + BOX_W / 2}" y="{y + 19}" text-anchor="middle" font-size="13" '
@@ -96,6 +110,20 @@ def svg(g: dict) -> str:
                      f'fill="#57606a">{escape(status)}</text></g>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def graph_block(g: dict) -> str:
+    """The legend (the statuses drawn) and the graph."""
+    legend = "".join(f'<span><i class="sw" style="background:{COLORS[k][0]};border-color:{COLORS[k][1]}"></i>{k}</span>'
+                     for k in dict.fromkeys(n["status"] for n in g["nodes"]))
+    return f'<p class="legend">{legend}</p><div class="graph">{svg(g)}</div>'
+
+
+def page(title: str, body: list[str]) -> str:
+    """A whole self-contained HTML page."""
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{escape(title)}</title><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<style>{CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
 
 
 def render_html(doc: dict) -> str:
@@ -119,9 +147,11 @@ def render_html(doc: dict) -> str:
 
     b.append('<h2 id="invalidated">Invalidated jobs</h2>')
     if doc["invalidated"]:
-        rows = [[_name(r), f"{_job(r, 'old_id')} → {_job(r)}", escape(r["method"]), str(r["hops"]),
-                 _reasons(r["reasons"]) + (" <em>(cosmetic)</em>" if r.get("cosmetic") else ""), escape(r["action"])]
-                for r in doc["invalidated"]]
+        rows = [[*group_text(g, lambda r: (_name(r), f"{_job(r, 'old_id')} → {_job(r)}"), lambda r: _c(r["name"]), _job),
+                 escape(g[0]["method"]), str(g[0]["hops"]),
+                 _reasons(g[0]["reasons"]) + (" <em>(cosmetic)</em>" if g[0].get("cosmetic") else ""),
+                 escape(g[0]["action"])]
+                for g in grouped(doc["invalidated"])]
         b.append(_table(["job", "was → now", "method", "hops", "reasons", "action"], rows))
     else:
         b.append('<p class="none">None: every job of the base side is still valid.</p>')
@@ -189,14 +219,10 @@ def render_html(doc: dict) -> str:
     b.append('<h2 id="graph">Affected jobs</h2>')
     g = doc["graph"]
     if g["nodes"]:
-        legend = "".join(f'<span><i class="sw" style="background:{f};border-color:{s}"></i>{k}</span>'
-                         for k, (f, s) in COLORS.items())
-        b.append(f'<p class="legend">{legend}</p><div class="graph">{svg(g)}</div>')
+        b.append(graph_block(g))
         if g["truncated"]:
             b.append(f"<p>({g['truncated']} more jobs not drawn.)</p>")
     else:
         b.append('<p class="none">No job is affected.</p>')
     b.append("<footer>Generated by <code>accelgit report</code>.</footer>")
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{escape(title)}</title><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            f"<style>{CSS}</style></head><body>\n" + "\n".join(b) + "\n</body></html>\n")
+    return page(title, b)

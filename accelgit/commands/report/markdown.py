@@ -67,6 +67,35 @@ def _jobs_list(names: list[str], limit: int = 6) -> str:
     return shown + (f" +{len(names) - limit} more" if len(names) > limit else "")
 
 
+GROUP_AT = 3           # rows of one method with the same reasons shown as one
+
+
+def grouped(rows: list[dict]) -> list[list[dict]]:
+    """``rows`` grouped by method (in order of first appearance), and within a
+    method, rows with the same reasons, hops and action made one group when
+    there are at least GROUP_AT of them (others: a group of one each)."""
+    runs: dict = {}
+    for r in rows:
+        key = (r["method"], r["hops"], r["action"], bool(r.get("cosmetic")),
+               tuple((x["kind"], x.get("detail")) for x in r["reasons"]))
+        runs.setdefault(key, []).append(r)
+    by_method: dict[str, list] = {}
+    for run in runs.values():
+        groups = [run] if len(run) >= GROUP_AT else [[r] for r in run]
+        by_method.setdefault(run[0]["method"], []).extend(groups)
+    return [g for groups in by_method.values() for g in groups]
+
+
+def group_text(group: list[dict], one, name, job, limit: int = 3) -> tuple[str, str]:
+    """The job cell and the was → now cell of a group: ``one(row)`` for a
+    single row; else ``N jobs: a, b, c +N more`` and the first change, ``…``."""
+    if len(group) == 1:
+        return one(group[0])
+    names = ", ".join(name(r) for r in group[:limit]) + (f" +{len(group) - limit} more" if len(group) > limit else "")
+    r = group[0]
+    return f"{len(group)} jobs: {names}", f"{job(r, 'old_id')} → {job(r)}, …"
+
+
 def _rows(items: list) -> list:
     return items[:MAX_ROWS]
 
@@ -115,9 +144,13 @@ def render_markdown(doc: dict) -> str:
     add("### Invalidated jobs")
     add("")
     if doc["invalidated"]:
-        _table(add, ["job", "was → now", "method", "hops", "reasons", "action"], doc["invalidated"],
-               lambda r: f"| {name_text(r)} | {job_text(r, 'old_id')} → {job_text(r)} | {r['method']} | {r['hops']} | "
-                         f"{reasons_text(r['reasons'])}{' *(cosmetic)*' if r.get('cosmetic') else ''} | {r['action']} |")
+        def row(g):
+            r = g[0]
+            who, change = group_text(g, lambda r: (name_text(r), f"{job_text(r, 'old_id')} → {job_text(r)}"),
+                                     lambda r: code(r["name"]), job_text)
+            return (f"| {who} | {change} | {r['method']} | {r['hops']} | "
+                    f"{reasons_text(r['reasons'])}{' *(cosmetic)*' if r.get('cosmetic') else ''} | {r['action']} |")
+        _table(add, ["job", "was → now", "method", "hops", "reasons", "action"], grouped(doc["invalidated"]), row)
     else:
         add("None: every job of the base side is still valid.")
     add("")
