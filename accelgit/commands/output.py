@@ -37,6 +37,7 @@ def write_document(text: str, output: str | None, cwd: str | None, what: str) ->
         sys.stdout.flush()
         return
     import os
+
     from accelgit.core.errors import UsageError
     path = os.path.join(cwd or os.getcwd(), output)
     tmp = f"{path}.{os.getpid()}.tmp"
