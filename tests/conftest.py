@@ -209,6 +209,53 @@ CHAIN = {
 }
 
 
+# 200 jobs, 5 methods: prep -> 196 x work -> total (a list input) -> stats -> publish.
+# EXTRA changes chosen work jobs (by i) without touching the others.
+PIPELINE200 = {
+    "methods/prep.py": """
+        options = {"n": 196}
+
+        def synthesis(options):
+            return list(range(options.n))
+    """,
+    "methods/work.py": """
+        jobs = ("prep",)
+        options = {"i": 0, "extra": 0}
+
+        def synthesis(jobs, options):
+            return jobs.prep.load()[options.i] * 2 + options.extra
+    """,
+    "methods/total.py": """
+        jobs = ("[parts]",)
+
+        def synthesis(jobs):
+            return sum(j.load() for j in jobs.parts)
+    """,
+    "methods/stats.py": """
+        jobs = ("total",)
+
+        def synthesis(jobs):
+            return {"total": jobs.total.load()}
+    """,
+    "methods/publish.py": """
+        jobs = ("stats",)
+
+        def synthesis(jobs):
+            return str(jobs.stats.load())
+    """,
+    "build.py": """
+        EXTRA = {}
+
+        def main(urd):
+            prep = urd.build("prep")
+            parts = [urd.build("work", prep=prep, i=i, extra=EXTRA.get(i, 0)) for i in range(196)]
+            total = urd.build("total", parts=parts)
+            stats = urd.build("stats", total=total)
+            urd.build("publish", stats=stats)
+    """,
+}
+
+
 def write_files(r: Repo, files: dict) -> None:
     for rel, text in files.items():
         r.write(rel, text)

@@ -12,7 +12,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import CHAIN, make_repo, write_files
+from browser import check_page
+from conftest import CHAIN, PIPELINE200, make_repo, write_files
 
 from accelgit.methods.cosmetic import is_cosmetic
 
@@ -421,22 +422,69 @@ def test_is_cosmetic():
 
 
 def test_html_renders_in_chromium(hist, tmp_path):
-    if shutil.which("chromium") is None:
-        if os.environ.get("CI"):          # .ci/run installs it: in CI this test must run
-            pytest.fail("chromium is not installed (.ci/run installs it with apt-get)")
-        pytest.skip("chromium is not installed")
     page = tmp_path / "report.html"
     page.write_text(hist.report("--base", "t0", "--head", "t6")[2], encoding="utf-8")
-    shot = tmp_path / "report.png"
-    proc = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}",
-                           "--window-size=1200,2400", f"--user-data-dir={tmp_path / 'profile'}",
-                           "--disable-background-networking", "--no-first-run", page.as_uri()],
-                          capture_output=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr.decode(errors="replace")[-2000:]
-    data = shot.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20000   # a page with content, not a blank one
-    keep = Path("/tmp/accelgit-report-screenshot.png")
-    try:
-        keep.write_bytes(data)            # for a human to look at
-    except OSError:
-        pass
+    m = check_page(page, tmp_path, 1400, 3000)
+    assert {t["text"] for t in m["texts"]} >= {"b", "c", "c2 (c)", "invalidated, directly", "new", "removed"}
+
+
+# ------------------------------------------------------------------ 200 jobs of one pipeline
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory) -> History:
+    """PIPELINE200 (prep -> 196 x work -> total -> stats -> publish), planned, not built:
+    t0; t1 changes one work job (i=7); t2 changes the work method."""
+    r = make_repo(tmp_path_factory.mktemp("report200"))
+    h = History(r)
+    write_files(r, PIPELINE200)
+    h.commit("t0", "200 jobs")
+    r.write("build.py", textwrap.dedent(PIPELINE200["build.py"]).replace("EXTRA = {}", "EXTRA = {7: 1}"))
+    h.commit("t1", "work 7 gets extra 1")
+    r.write("methods/work.py", textwrap.dedent(PIPELINE200["methods/work.py"]).replace("* 2", "* 3"))
+    h.commit("t2", "work triples")
+    return h
+
+
+def test_200_jobs_one_changed_element_of_a_list_input(big, tmp_path):
+    doc, md, html = big.report("--base", "t0", "--head", "t1")
+    check_jobs(doc, md, html, invalidated={
+        "work": (0, [("option", r"extra: 0 → 1")]),
+        "total": (1, [("input", r"parts\[7\]: work-[0-9a-f]{12} → work-[0-9a-f]{12}")]),
+        "stats": (2, [("input", r"total: total-[0-9a-f]{12} → total-[0-9a-f]{12}")]),
+        "publish": (3, [("input", r"stats: .*")]),
+    })
+    (total,) = [row for row in md_rows(md_sections(md)["Invalidated jobs"]) if row[0] == "`total`"]
+    assert total[4].count("work-") == 2                     # not 196 ids on each side
+    assert doc["summary"]["unchanged"] == 196
+    # the graph: the 195 unchanged work jobs total reads are one box, prep another
+    g = doc["graph"]
+    assert sorted((n["name"], n["status"], n.get("count")) for n in g["nodes"]) == [
+        ("prep", "unchanged", None), ("publish", "invalidated", None), ("stats", "invalidated", None),
+        ("total", "invalidated", None), ("work", "invalidated", None), ("work", "unchanged", 195)]
+    (group,) = [n for n in g["nodes"] if n.get("count")]
+    assert len(group["ids"]) == 195 and g["truncated"] == 0
+    assert "work ×195<br/>unchanged" in md
+    page = tmp_path / "report200.html"
+    page.write_text(html, encoding="utf-8")
+    m = check_page(page, tmp_path, 1400, 4000)              # five columns at 1400 px: no scrollbar
+    assert len(m["nodes"]) == 6 and len(m["edges"]) == 5    # work ×195 -> total passes the work column
+
+
+def test_200_jobs_rows_grouped_by_method(big, tmp_path):
+    doc, md, html = big.report("--base", "t1", "--head", "t2")
+    inv = doc["invalidated"]
+    assert len(inv) == 199 and sum(1 for r in inv if r["method"] == "work") == 196
+    rows = md_rows(md_sections(md)["Invalidated jobs"])
+    assert [row[2] for row in rows] == ["work", "total", "stats", "publish"]     # one row for 196 jobs of work
+    assert re.fullmatch(r"196 jobs: `work`, `work`, `work` \+193 more", rows[0][0])
+    assert rows[0][3] == "0" and re.fullmatch(r"\*\*source\*\* methods/work\.py: [0-9a-f]{7} → [0-9a-f]{7}", rows[0][4])
+    page = parse_html(html)
+    assert [row[2] for row in page.rows["invalidated"]] == ["work", "total", "stats", "publish"]
+    assert page.rows["invalidated"][0][0].startswith("196 jobs: work, work, work +193 more")
+    g = doc["graph"]
+    assert [(n["name"], n["status"], n.get("count")) for n in g["nodes"]] == [
+        ("work", "invalidated", 196), ("total", "invalidated", None), ("stats", "invalidated", None),
+        ("publish", "invalidated", None), ("prep", "unchanged", None)]
+    page = tmp_path / "report200b.html"
+    page.write_text(html, encoding="utf-8")
+    check_page(page, tmp_path, 1400, 4000)

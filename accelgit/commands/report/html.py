@@ -12,7 +12,7 @@ from accelgit.core.identity import job_dirname
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2em 0;padding:0 1em;
  color:#1f2328;background:#fff}
-body>:not(.graph){max-width:1008px;margin-left:auto;margin-right:auto}
+body>:not(.graph){max-width:1008px;box-sizing:border-box;margin-left:auto;margin-right:auto}
 h1{font-size:1.5em;border-bottom:1px solid #d0d7de;padding-bottom:.3em}
 h2{font-size:1.2em;margin-top:1.8em;border-bottom:1px solid #eaeef2;padding-bottom:.2em}
 table{border-collapse:collapse;margin:.5em 0;width:100%}
