@@ -3,13 +3,9 @@ one change per commit, and reports between commits in all three formats."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
 import textwrap
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 from browser import check_page
