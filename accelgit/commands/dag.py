@@ -24,7 +24,7 @@ def dag_command(repo, config, *, cwd: str, as_json: bool, scripts: list[str], fm
     from accelgit.plan.document import run_plan
     view = WorktreeView(repo)
     try:
-        plan = run_plan(repo, config, view, scripts or None, cwd)
+        plan = run_plan(repo, config, view, scripts or None, cwd, capture=True)   # prints: only if a script fails
     finally:
         view.close()
     doc = dag_document(plan, config, repo.head())
