@@ -417,6 +417,30 @@ def test_is_cosmetic():
     assert not is_cosmetic(m, b"jobs = ()\ndef synthesis():\n    pass\n")
 
 
+def test_graph_boxes_for_many_jobs():
+    from accelgit.commands.report.graph import COLLAPSE_AT, collapse, layout, report_boxes
+
+    def node(i, method, status, hops=None):
+        return {"id": i, "method": method, "name": method, "status": status, "hops": hops}
+    # unchanged inputs of one method are one box, whatever they feed
+    g = {"nodes": [node("u1", "w", "unchanged"), node("u2", "w", "unchanged"), node("a", "a", "invalidated", 0),
+                   node("b", "b", "invalidated", 1)], "edges": [["u1", "a"], ["u2", "b"], ["a", "b"]]}
+    got = report_boxes(g)
+    assert [(n["id"], n.get("ids")) for n in got["nodes"]] == [("u1+1", ["u1", "u2"]), ("a", None), ("b", None)]
+    assert got["edges"] == [["u1+1", "a"], ["u1+1", "b"], ["a", "b"]]
+    # jobs of one method and status feeding the same boxes: one box from COLLAPSE_AT on, level by level
+    def fan(n):
+        nodes = [node("s", "s", "missing")] + [node(f"w{k}", "w", "missing") for k in range(n)] + [node("t", "t", "missing")]
+        return {"nodes": nodes, "edges": [["s", f"w{k}"] for k in range(n)] + [[f"w{k}", "t"] for k in range(n)]}
+    group = lambda n, users: ((n["method"], n["status"], users), COLLAPSE_AT)  # noqa: E731
+    assert len(collapse(fan(COLLAPSE_AT - 1), group)["nodes"]) == COLLAPSE_AT + 1
+    got = collapse(fan(COLLAPSE_AT), group)
+    assert [n.get("count") for n in got["nodes"]] == [None, COLLAPSE_AT, None] and len(got["edges"]) == 2
+    # an edge that skips a column gets a waypoint there
+    cols, routes = layout({"nodes": g["nodes"], "edges": g["edges"]})
+    assert [len(r) for r in routes] == [2, 3, 2] and routes[1][1] in cols[1]
+
+
 def test_html_renders_in_chromium(hist, tmp_path):
     page = tmp_path / "report.html"
     page.write_text(hist.report("--base", "t0", "--head", "t6")[2], encoding="utf-8")

@@ -75,29 +75,42 @@ def graph(base, head, cmp: dict) -> dict:
                 node(target, hc.spec.method.name, hc.spec.name, "unchanged")
             if [target, r["id"]] not in edges:
                 edges.append([target, r["id"]])
-    g = collapse({"nodes": list(nodes.values()), "edges": edges}, _report_group)
+    g = report_boxes({"nodes": list(nodes.values()), "edges": edges})
     kept = g["nodes"][:MAX_NODES]
     keep = {n["id"] for n in kept}
     return {"nodes": kept, "edges": [e for e in g["edges"] if e[0] in keep and e[1] in keep],
             "truncated": sum(n.get("count", 1) for n in g["nodes"][MAX_NODES:])}
 
 
+def report_boxes(g: dict) -> dict:
+    """The report's graph with the unchanged inputs one box per method, and
+    many jobs of one method, status and hops feeding the same boxes one box."""
+    return collapse(collapse(g, _unchanged, by_level=False), _report_group)
+
+
+def _unchanged(n: dict, users: frozenset):
+    """Unchanged inputs: one box per method."""
+    return (n["method"], 2) if n["status"] == "unchanged" else None
+
+
 def _report_group(n: dict, users: frozenset):
-    """Unchanged inputs: one box per method; other jobs of one method, status
-    and distance from the change that feed the same boxes: one box, when many."""
+    """Jobs of one method, status and distance from the change that feed the
+    same boxes: one box, when many."""
     if n["status"] == "unchanged":
-        return ("unchanged", n["method"]), 2
+        return None
     return (n["status"], n["method"], n["hops"], users), COLLAPSE_AT
 
 
 COLLAPSE_AT = 4
 
 
-def collapse(g: dict, group) -> dict:
+def collapse(g: dict, group, by_level: bool = True) -> dict:
     """``g`` with similar jobs drawn as one node.  ``group(node, users)`` gives
     ``(key, at)`` or None: nodes with one key become one node when there are at
     least ``at`` of them; ``users`` is the set of (already grouped) nodes a
-    node feeds, so grouping goes from the last jobs back to the first."""
+    node feeds, so grouping goes from the last jobs back to the first, one
+    level (the longest path to a last job) at a time.  Without ``by_level``
+    (for a ``group`` that does not look at ``users``), all nodes at once."""
     nodes = {n["id"]: n for n in g["nodes"]}
     succs: dict[str, list[str]] = {i: [] for i in nodes}
     indeg = dict.fromkeys(nodes, 0)
@@ -115,7 +128,7 @@ def collapse(g: dict, group) -> dict:
         height[i] = 1 + max((height.get(s, 0) for s in succs[i]), default=-1)
     levels: dict[int, list[str]] = {}
     for i in nodes:
-        levels.setdefault(height.get(i, 0), []).append(i)
+        levels.setdefault(height.get(i, 0) if by_level else 0, []).append(i)
     to: dict[str, str] = {}
     for h in sorted(levels):
         buckets: dict = {}
