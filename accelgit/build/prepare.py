@@ -254,11 +254,15 @@ def run_prepared(prep: Prepared, ctx: BuildContext) -> tuple[str, str, float]:
             raise _failure(spec, tmp, wd, code, root=ctx.repo.root, detail=f"{odd[0]} is not a regular file (a FIFO, device, socket or "
                                                 f"symbolic link): a job holds only regular files and folders")
         try:
-            signer = sign(tmp, write_manifest(tmp, in_place=True, written=prep.written))   # no job until the rename
+            manifest = write_manifest(tmp, in_place=True, written=prep.written)
+            signer = sign(tmp, manifest)                        # no job until the rename below
             publish_mode(tmp)
             pause("ACCELGIT_TEST_PAUSE_BEFORE_RENAME")
             trash = None
             if not os.path.exists(final):
+                os.rename(tmp, final)
+            elif dirname in wd.damaged and trust_problem(final) is None:
+                wd.set_aside(dirname)           # modified after its build: kept in .damaged/ (jobcheck.py)
                 os.rename(tmp, final)
             else:
                 # A forced rebuild, a folder without a manifest, or one not signed by a key
@@ -280,7 +284,7 @@ def run_prepared(prep: Prepared, ctx: BuildContext) -> tuple[str, str, float]:
         prep.tmp = None
         if trash:
             ctx.replaced.append(trash)
-        wd.added(prep.params, dirname, signer)
+        wd.added(prep.params, dirname, signer, manifest["files"])
     finally:
         prep.discard()            # the temp folder if it was not renamed (moved to .failed: gone), the lock
     return final, "built", prep.seconds + time.time() - t0

@@ -20,6 +20,7 @@ from accelgit.build.prepare import BuildContext, JobFailed, load_build_modules, 
 from accelgit.build.scripts import Session, find_scripts
 from accelgit.core.errors import AccelgitError, BuildFailed, PlanStopped
 from accelgit.store import runs
+from accelgit.store.layout import DAMAGED
 
 
 class BuildSession(Session):
@@ -72,6 +73,11 @@ class BuildSession(Session):
                 if self.progress:
                     self.progress.event("reused", spec.dirname)
                 return job
+            for path, why in self.store.damage(spec.method.name, [spec.id] + spec.equivalent_ids):
+                home = os.path.dirname(path)
+                where = (f"moved to {os.path.join(home, DAMAGED)}{os.sep} and built again" if home == spec.workdir.path
+                         else f"built again in workdir {spec.workdir.name}")
+                print(f"accelgit: job {path} is damaged ({why}): {where}", file=sys.stderr)
             broken = self.store.incomplete(spec.method.name, spec.id)
             if broken:
                 print(f"accelgit: {broken} has no manifest.json, so it is not a complete job; "

@@ -38,6 +38,7 @@ class Reasoner:
         self._builds: list[tuple] = []          # build jobs not compared yet (flush)
         self._strs: dict[str, str] = {}
         self._untrusted: dict[str, tuple] = {}      # job id -> (workdir, why): stored, not trusted
+        self._damaged: dict[str, str] = {}          # job id -> why: stored, modified after its build
         self._git = GitInfo(session.repo, session.view)
 
     def finish(self) -> None:
@@ -52,6 +53,9 @@ class Reasoner:
             refused = self.s.store.refusal(p.method, p.id)
             if refused is not None:
                 self._untrusted[p.id] = refused
+            if not spec.force:
+                for _, why in self.s.store.damage(p.method, [spec.id, *spec.equivalent_ids]):
+                    self._damaged.setdefault(p.id, why)
             self._builds.append((p, what))
             if len(self._builds) >= _BATCH:
                 self.flush()
@@ -103,9 +107,12 @@ class Reasoner:
         reasons = [("forced",)] if force else []
         if p.id in self._untrusted:
             reasons.append(("untrusted",) + self._untrusted[p.id])
+        damaged = self._damaged.get(p.id)
+        if damaged is not None:
+            reasons.append(("damaged", damaged))
         entry = self.base.call(p.script, p.method, p.name, occ)
         if entry is None:
-            if p.action == "build":
+            if p.action == "build" and damaged is None:
                 reasons.append(("new", 0) if self.base.problem else ("new", 1, occ))
             return reasons, True, ()
         _, prev, built = entry
@@ -129,7 +136,7 @@ class Reasoner:
                 own.append(("input0", k, x))
         changed_inputs = tuple((k, x, y) for k, x, y in changed if y is not None)
         reasons += own
-        if p.action == "build" and p.id in self._untrusted:
+        if p.action == "build" and (p.id in self._untrusted or damaged is not None):
             pass                                # the reason to build it is that one
         elif p.action == "build" and not built:
             reasons.append(("new", 5))          # the baseline's job of this call is not built either
@@ -173,6 +180,8 @@ class Reasoner:
             elif kind == "untrusted":
                 out.append({"kind": "untrusted", "detail": f"{r[2]} (in workdir {r[1]}): not a key you trust",
                             "workdir": r[1], "why": r[2]})
+            elif kind == "damaged":
+                out.append({"kind": "damaged", "detail": r[1]})
             elif kind == "new":
                 out.append({"kind": "new", "detail": self._new_detail(p, r)})
             elif kind in ("source", "file"):

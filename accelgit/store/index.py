@@ -2,7 +2,11 @@
 
 It speeds up lookups and ``accelgit log``; it is never the truth.  Missing,
 truncated or damaged, it is rebuilt from the job directories; locked by
-another process for too long, commands go on without it.
+another process for too long, commands go on without it.  Besides each
+job's job.json fields it keeps the job's checked files and their stat data
+as they last matched the manifest (jobcheck.py): rows made from the
+directories (a rebuild, a sync) have none, and their job is checked against
+its manifest when it is first reused.
 """
 from __future__ import annotations
 
@@ -12,20 +16,24 @@ import sqlite3
 from accelgit.store.jobdir import read_complete_job, scan_jobs
 from accelgit.store.layout import DAMAGED_INDEX, INDEX
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3                  # 3: the checked files' stat data (jobcheck.py)
 
 _COLUMNS = ("id", "dirname", "method", "name", "source", "caption", "build_script",
             "git_commit", "git_branch", "dirty", "built_at", "signer")
+_CHECK = ("checked", "stat")        # the checked files ("\n"-joined) and their packed stat data
+_INSERT = f"INSERT OR REPLACE INTO jobs VALUES ({', '.join('?' * (len(_COLUMNS) + len(_CHECK)))})"
 
 
-def row_of(params: dict, dirname: str, signer: str | None = None) -> tuple:
+def row_of(params: dict, dirname: str, signer: str | None = None, check: tuple | None = None) -> tuple:
     """``signer``: the key id whose signature this process verified (or made);
-    None (not checked yet) for rows read from the folders by a sync."""
+    None (not checked yet) for rows read from the folders by a sync.
+    ``check``: ``(names, stat key)`` of the job's checked files (jobcheck.py)."""
     g = params.get("git") or {}
+    names, key = check if check is not None and check[1] is not None else (None, None)
     return tuple(_text(v) for v in (
         params["id"], dirname, params.get("method"), params.get("name"), params.get("source"),
         params.get("caption"), params.get("build_script"), g.get("commit"), g.get("branch"),
-        int(bool(g.get("dirty"))), params.get("built_at"), signer))
+        int(bool(g.get("dirty"))), params.get("built_at"), signer)) + ("\n".join(names) if names else None, key)
 
 
 def _text(v):
@@ -70,7 +78,7 @@ class Index:
             ver = db.execute("PRAGMA user_version").fetchone()[0]
             if fresh or ver != SCHEMA_VERSION:
                 db.execute("DROP TABLE IF EXISTS jobs")
-                db.execute(f"CREATE TABLE jobs ({', '.join(c + (' PRIMARY KEY' if c == 'id' else '') for c in _COLUMNS)})")
+                db.execute(f"CREATE TABLE jobs ({', '.join(c + (' PRIMARY KEY' if c == 'id' else '') for c in _COLUMNS + _CHECK)})")
                 db.execute("CREATE INDEX IF NOT EXISTS jobs_method ON jobs(method, name)")
                 db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
                 self._db = db
@@ -122,7 +130,7 @@ class Index:
                 new.append(row_of(params, name))
         if gone or new:
             db.executemany("DELETE FROM jobs WHERE dirname = ?", [(g,) for g in gone])
-            db.executemany(f"INSERT OR REPLACE INTO jobs VALUES ({', '.join('?' * len(_COLUMNS))})", new)
+            db.executemany(_INSERT, new)
 
     def _recreate(self) -> sqlite3.Connection | None:
         """The file is damaged: move it away and start again from the directories."""
@@ -165,20 +173,22 @@ class Index:
                 return None
 
     def known_ids(self, signers) -> KnownIds | None:
-        """``{dirname: job id}`` of every indexed job signed by one of ``signers``
-        (key ids), as a compact ``KnownIds`` (read a row at a time), or None
-        without an index."""
+        """``{dirname: (job id, check)}`` of every indexed job signed by one of
+        ``signers`` (key ids), as a compact ``KnownIds`` (read a row at a time),
+        or None without an index."""
         signers = sorted(signers)
         return self._run(lambda db: KnownIds(db.execute(
-            f"SELECT dirname, id FROM jobs WHERE signer IN ({', '.join('?' * len(signers))})", signers)))
+            f"SELECT dirname, id, checked, stat FROM jobs WHERE signer IN ({', '.join('?' * len(signers))})",
+            signers)))
 
-    def add(self, params: dict, dirname: str, signer: str | None = None) -> None:
-        """Queue a new job's row; written in batches (``flush``).  Rows lost with a
-        killed process are found by the next process's sync."""
+    def add(self, params: dict, dirname: str, signer: str | None = None, check: tuple | None = None) -> None:
+        """Queue a job's row (a new job, or a job just checked: ``check``);
+        written in batches (``flush``).  Rows lost with a killed process are
+        found by the next process's sync."""
         if self.readonly:
             return
         with self._pending_lock:
-            self._pending.append(row_of(params, dirname, signer))
+            self._pending.append(row_of(params, dirname, signer, check))
             full = len(self._pending) >= 256
         if full:
             self.flush()
@@ -193,7 +203,7 @@ class Index:
         def write(db):
             db.execute("BEGIN")
             try:
-                db.executemany(f"INSERT OR REPLACE INTO jobs VALUES ({', '.join('?' * len(_COLUMNS))})", rows)
+                db.executemany(_INSERT, rows)
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
@@ -217,7 +227,7 @@ class Index:
         def fill(db):
             db.execute("BEGIN")
             db.execute("DELETE FROM jobs")
-            db.executemany(f"INSERT OR REPLACE INTO jobs VALUES ({', '.join('?' * len(_COLUMNS))})", rows)
+            db.executemany(_INSERT, rows)
             db.execute("COMMIT")
             return len(rows)
         return self._run(fill) or 0
@@ -230,44 +240,63 @@ class Index:
 
 
 class KnownIds:
-    """``{dirname: job id}`` of a workdir's indexed jobs, kept small (plan and
-    build hold one for every stored job): a job in its own folder
-    (``<method>-<first 12 hex of id>``: all of them, in practice) is only its id,
-    as 32 bytes (~100 bytes a job instead of ~250); any other row as it is."""
-    __slots__ = ("_ids", "_other")
+    """``{dirname: (job id, check)}`` of a workdir's indexed jobs, kept small
+    (plan and build hold one for every stored job).  ``check`` is ``(names,
+    stat key)`` of the job's checked files (jobcheck.py), or None when the row
+    has none.  A job in its own folder (``<method>-<first 12 hex of id>``: all
+    of them, in practice) is keyed by its id as 32 bytes, its names shared
+    with every job that has the same; any other row is kept as it is."""
+    __slots__ = ("_ids", "_other", "_names")
 
-    def __init__(self, pairs=()):
-        """``pairs``: ``(dirname, job id)``."""
-        self._ids: set[bytes] = set()
-        self._other: dict[str, str] = {}
-        add, fromhex = self._ids.add, bytes.fromhex
-        for dirname, jid in pairs:       # (_own_folder, inlined: a workdir has thousands)
+    def __init__(self, rows=()):
+        """``rows``: ``(dirname, job id, checked names or None, stat key or None)``."""
+        self._ids: dict[bytes, tuple | None] = {}
+        self._other: dict[str, tuple] = {}
+        self._names: dict[str, tuple] = {}
+        ids, fromhex, names = self._ids, bytes.fromhex, self._names
+        for dirname, jid, checked, key in rows:     # (_own_folder, inlined: a workdir has thousands)
+            check = None
+            if checked and key is not None:
+                n = names.get(checked)
+                if n is None:
+                    n = names[checked] = tuple(checked.split("\n"))
+                check = (n, key)
             if type(jid) is str and len(jid) == 64 and dirname.endswith(jid[:12]) and dirname[-13:-12] == "-":
                 try:
-                    key = fromhex(jid)
-                    if key.hex() == jid:
-                        add(key)
+                    k = fromhex(jid)
+                    if k.hex() == jid:
+                        ids[k] = check
                         continue
                 except ValueError:
                     pass
-            self._other[dirname] = jid
+            self._other[dirname] = (jid, check)
 
-    def __setitem__(self, dirname: str, jid: str) -> None:
+    def set(self, dirname: str, jid: str, check: tuple | None) -> None:
         key = _own_folder(dirname, jid)
+        if check is not None:
+            check = (self._names.setdefault("\n".join(check[0]), tuple(check[0])), check[1])
         if key is None:
-            self._other[dirname] = jid
+            self._other[dirname] = (jid, check)
         else:
-            self._ids.add(key)
+            self._ids[key] = check
             self._other.pop(dirname, None)
 
-    def get(self, dirname: str, jid: str) -> str | None:
-        """The id of the job in folder ``dirname`` when the index knows it, if
-        that is ``jid`` or the folder is not ``jid``'s own, else None.  (A job id
+    def entry(self, dirname: str, jid: str) -> tuple | None:
+        """``(job id, check)`` of folder ``dirname`` when the index knows it and
+        it holds ``jid`` or the folder is not ``jid``'s own, else None.  (A job id
         names its method: the job with id ``jid`` is in ``<its method>-<jid[:12]>``.)"""
         key = _own_folder(dirname, jid)
-        if key is not None and key in self._ids:
-            return jid
+        if key is not None:
+            try:
+                return jid, self._ids[key]
+            except KeyError:
+                pass
         return self._other.get(dirname)
+
+    def get(self, dirname: str, jid: str) -> str | None:
+        """The id of the job in folder ``dirname`` when the index knows it (see ``entry``)."""
+        e = self.entry(dirname, jid)
+        return None if e is None else e[0]
 
 
 def _own_folder(dirname: str, jid) -> bytes | None:

@@ -7,6 +7,8 @@ No other module spells one of these names; they ask here.  A workdir holds:
 * ``.failed/``: failed builds, kept for their logs until ``accelgit gc``;
 * ``.untrusted/``: job folders a build found in its place, not signed by a
   trusted key, moved aside (never deleted by a build);
+* ``.damaged/``: jobs found modified after their build, moved aside by a
+  build that built them again (never removed by accelgit: jobcheck.py);
 * ``.locks/``: one lock file per job folder name;
 * ``.runs/``: one run record per build script (JSON Lines, runs.py);
 * ``.session.lock``: held (shared) by every running build;
@@ -37,7 +39,7 @@ RUN_FILE = ".run.json"          # what the job process needs besides job.json (e
 ERROR_FILE = ".error.json"      # a failed job's phase, error and log
 
 # -- in a workdir
-TMP, LOCKS, FAILED, RUNS = ".tmp", ".locks", ".failed", ".runs"
+TMP, LOCKS, FAILED, RUNS, DAMAGED = ".tmp", ".locks", ".failed", ".runs", ".damaged"
 UNTRUSTED = ".untrusted"
 SESSION_LOCK = ".session.lock"
 INDEX = "index.sqlite"

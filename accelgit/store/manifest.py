@@ -137,7 +137,8 @@ def verified_bytes(jobdir: str, rel: str) -> bytes:
     finally:
         os.close(fd)
     if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
-        raise IntegrityError(f"{jobdir}: {rel} does not match its manifest (modified after the build)")
+        raise IntegrityError(f"{jobdir}: {rel} does not match its manifest (modified after the build; "
+                             f"'accelgit build' moves the job aside and builds it again)")
     return data
 
 

@@ -15,6 +15,7 @@ from accelgit.core.errors import IntegrityError, JobNotFound, UsageError
 from accelgit.core.identity import job_dirname
 from accelgit.store import keys
 from accelgit.store.index import Index, KnownIds
+from accelgit.store.jobcheck import DAMAGED_JOB, OK, examine, record, set_aside, stat_key
 from accelgit.store.jobdir import is_complete, read_params, scan_jobs
 from accelgit.store.layout import JOB_JSON, MANIFEST, TMP
 from accelgit.store.manifest import verified_bytes
@@ -66,6 +67,8 @@ class Workdir:
         self.index = Index(self.path, readonly=readonly)
         self._ids: KnownIds | None = None
         self.refused: dict[str, str] = {}       # dirname -> why its job is not trusted (Untrusted.short)
+        self.damaged: dict[str, str] = {}       # dirname -> why its job is damaged (jobcheck.py)
+        self._fd: int | None = None             # the folder, open: _open_fd
         import threading  # here: the fork server imports this module, never threading
         self._ids_lock = threading.Lock()
 
@@ -82,16 +85,35 @@ class Workdir:
         return self._ids
 
     def lookup(self, method: str, jid: str) -> str | None:
-        """The path of the complete, trusted job ``jid``, or None.  A job the
-        index does not know as trusted is read and its signature checked once
-        (then indexed); an untrusted one is never reused (``refused``)."""
+        """The path of job ``jid`` if it is complete, intact and trusted, else
+        None.  Reuse is decided on the job's checked files (jobcheck.py): their
+        stat data as the index last saw them intact, in a job whose signature
+        a process checked; else the job is read, checked against its manifest
+        (``damaged`` notes why one is not) and its signature checked (an
+        untrusted one is never reused: ``refused``), then indexed."""
         dirname = job_dirname(method, jid)
-        path = os.path.join(self.path, dirname)
+        path = self.path + os.sep + dirname
+        ids = self._ids
+        if ids is None:                     # opened when a first job is met, not before
+            if not os.path.isfile(path + os.sep + MANIFEST):
+                return None
+            ids = self._known_ids()
+        e = ids.entry(dirname, jid)
+        check = None
+        if e is not None and e[0] == jid:
+            check = e[1]
+            if check is not None:
+                fd = self._fd if self._fd is not None else self._open_fd()
+                if (stat_key(dirname, check[0], fd) if fd >= 0 else stat_key(path, check[0])) == check[1]:
+                    return path
         if not os.path.isfile(path + os.sep + MANIFEST):     # (runs once per job: no second join)
             return None
-        if self._known_ids().get(dirname, jid) == jid:
-            return path
         if dirname in self.refused:
+            return None
+        state, got, new = examine(path, jid, check)    # this job's job.json, files as in its manifest
+        if state == DAMAGED_JOB:
+            self.damaged[dirname] = got
+        if state != OK:
             return None
         try:     # job.json as its builder signed it: a trusted job copied under another id is not it
             params = json.loads(verified_bytes(path, JOB_JSON))
@@ -103,13 +125,37 @@ class Workdir:
             return None
         if not isinstance(params, dict) or params.get("id") != jid:
             return None
-        self.added(params, dirname, kid)
+        self.added(params, dirname, kid, check=new)
         return path
 
-    def added(self, params: dict, dirname: str, signer: str) -> None:
-        """A job this process built (and signed) or found trusted."""
-        self._known_ids()[dirname] = params["id"]
-        self.index.add(params, dirname, signer)
+    def _open_fd(self) -> int:
+        """This workdir's folder, open (closed with the Workdir): its jobs' files
+        are stat'ed relative to it, sparing the path's walk; -1 if it cannot be."""
+        with self._ids_lock:
+            if self._fd is None:
+                try:
+                    self._fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+                    import weakref
+                    weakref.finalize(self, os.close, self._fd)
+                except OSError:
+                    self._fd = -1
+        return self._fd
+
+    def added(self, params: dict, dirname: str, signer: str, files=None, check: tuple | None = None) -> None:
+        """A job this process built (and signed: ``files``, its manifest's files)
+        or found intact and trusted (``check``, what it was checked with)."""
+        if files is not None:
+            check = record(os.path.join(self.path, dirname), files)
+        ids = self._known_ids()
+        with self._ids_lock:
+            ids.set(dirname, params["id"], check)
+        self.damaged.pop(dirname, None)
+        self.index.add(params, dirname, signer, check)
+
+    def set_aside(self, dirname: str) -> str:
+        """Move the damaged job ``dirname`` to ``.damaged/`` (with its lock held);
+        where it went."""
+        return set_aside(self.path, dirname)
 
     def new_tmp(self, dirname: str) -> str:
         """A new folder to build job ``dirname`` in, that only you can enter
@@ -153,7 +199,7 @@ class Store:
             wd.index.flush()
 
     def find(self, method: str, ids: list[str], first: Workdir | None = None) -> tuple[str, str] | None:
-        """``(path, id)`` of the first complete job among ``ids`` in any workdir."""
+        """``(path, id)`` of the first complete, intact job among ``ids`` in any workdir."""
         for wd in self.ordered(first):
             for jid in ids:
                 p = wd.lookup(method, jid)
@@ -170,6 +216,17 @@ class Store:
             if why is not None:
                 return wd.name, why
         return None
+
+    def damage(self, method: str, ids: list[str]) -> list[tuple[str, str]]:
+        """``(path, why)`` of the damaged jobs among ``ids`` that lookups met."""
+        out = []
+        for wd in self.workdirs.values():
+            for jid in ids:
+                dirname = job_dirname(method, jid)
+                why = wd.damaged.get(dirname)
+                if why is not None:
+                    out.append((os.path.join(wd.path, dirname), why))
+        return out
 
     def incomplete(self, method: str, jid: str) -> str | None:
         """A folder for ``jid`` without a manifest (refused for reuse), if any."""

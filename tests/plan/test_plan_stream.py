@@ -295,16 +295,20 @@ def test_run_records_do_not_change_reasons_and_equivalent_hashes(built):
 def test_known_ids_is_the_dirname_map(tmp_path):
     from accelgit.store.index import KnownIds
     a, b = "ab" * 32, "cd" * 32
-    k = KnownIds([(f"m-{a[:12]}", a), ("renamed", b), (f"m-{b[:12]}", "not-an-id"), (f"m-{'zz' * 6}", "zz" * 32)])
+    k = KnownIds([(f"m-{a[:12]}", a, "job.json\nmanifest.json", b"k"), ("renamed", b, None, None),
+                  (f"m-{b[:12]}", "not-an-id", None, None), (f"m-{'zz' * 6}", "zz" * 32, None, None)])
     assert k.get(f"m-{a[:12]}", a) == a
     assert k.get(f"m-{a[:12]}", a.upper()) is None              # not that id: the caller reads the folder
     assert k.get("renamed", b) == b and k.get("renamed", a) == b
     assert k.get(f"m-{b[:12]}", b) == "not-an-id"
     assert k.get(f"m-{'zz' * 6}", "zz" * 32) == "zz" * 32
     assert k.get(f"m-{b[:12]}0", b) is None and k.get("nothing", a) is None
-    k[f"n-{b[:12]}"] = b
-    k["renamed"] = a
+    assert k.entry(f"m-{a[:12]}", a) == (a, (("job.json", "manifest.json"), b"k"))     # the check it last passed
+    assert k.entry("renamed", b) == (b, None)
+    k.set(f"n-{b[:12]}", b, (("job.json",), b"x"))
+    k.set("renamed", a, None)
     assert k.get(f"n-{b[:12]}", b) == b and k.get("renamed", "q") == a
+    assert k.entry(f"n-{b[:12]}", b)[1] == (("job.json",), b"x")
 
 
 def test_plan_finds_jobs_the_index_does_not_know(built):
