@@ -3,7 +3,10 @@ cost of ``f.read(1 << 20)`` on a small file (which allocates, and faults in,
 1 MB for every read: most of the time of hashing a job's small files)."""
 from __future__ import annotations
 
+import re
+
 CHUNK = 1 << 20
+_CR = re.compile(b"\r")           # searches a memoryview in place
 
 
 def feed(f, h, size: int) -> int:
@@ -25,3 +28,20 @@ def feed(f, h, size: int) -> int:
             return n
         h.update(view[:k])
         n += k
+
+
+class CRSeen:
+    """A hash that also notes whether a CR byte went through it (the bytes
+    git's line-end conversion would touch)."""
+    __slots__ = ("h", "cr")
+
+    def __init__(self, h):
+        self.h, self.cr = h, False
+
+    def update(self, data) -> None:
+        self.h.update(data)
+        if not self.cr:
+            self.cr = _CR.search(data) is not None
+
+    def hexdigest(self) -> str:
+        return self.h.hexdigest()

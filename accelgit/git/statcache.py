@@ -3,9 +3,9 @@
 Git's own stat cache (the index, read through ``git diff-files``) already
 spares accelgit from reading clean tracked files.  Untracked files (data files
 above all) and tracked files whose stat data no longer matches the index are
-hashed from disk; this cache remembers ``path -> (size, mtime_ns, ino,
-ctime_ns, checked_ns, blob)`` so an unchanged file is not read again by the
-next command.
+hashed from disk (as git would store them: convert.py); this cache remembers
+``path -> (size, mtime_ns, ino, ctime_ns, checked_ns, blob)`` so an unchanged
+file is not read again by the next command.
 
 An entry is used only when the file's stat data matches it exactly, and its
 mtime is more than ``RACY_NS`` older than the moment the file was checked
@@ -27,11 +27,11 @@ import threading
 import time
 
 from accelgit.git.cachefile import read_json, write_json
-from accelgit.git.filehash import feed
+from accelgit.git.filehash import CRSeen, feed
 
 FILENAME = "accelgit-statcache.json"
 
-VERSION = 1
+VERSION = 2                      # 2: blobs as git stores them (convert.py), not the bytes on disk
 
 RACY_NS = 2_000_000_000          # 2 s: coarse file system clocks included
 
@@ -64,11 +64,13 @@ class StatCache:
             self._new.clear()
 
     # -- lookup
-    def blob(self, rel: str, abspath: str, fallback) -> str | None:
+    def blob(self, rel: str, abspath: str, fallback, convert=None) -> str | None:
         """The git blob sha1 of ``abspath`` (repo path ``rel``): from the cache
-        when its stat data allows, else read and hashed.  Anything but a regular
-        file (a link, a folder, nothing), and a file that changes while it is
-        read, is left to ``fallback(abspath)``."""
+        when its stat data allows, else read and hashed, and then given to
+        ``convert(rel, sha1 of the bytes, whether they hold a CR)`` for the blob
+        git would store.  Anything but a regular file (a link, a folder,
+        nothing), and a file that changes while it is read, is left to
+        ``fallback(abspath)``."""
         try:
             st = os.lstat(abspath)
         except (OSError, ValueError):
@@ -89,16 +91,19 @@ class StatCache:
         with f:
             checked = time.time_ns()
             st = os.fstat(f.fileno())       # the stat of exactly what is read
-            sha = _stream_sha1(f, st.st_size) if stat.S_ISREG(st.st_mode) else None
+            sha, cr = _stream_sha1(f, st.st_size) if stat.S_ISREG(st.st_mode) else (None, False)
         if sha is None:                     # replaced, or changed while it was read
             return fallback(abspath)
+        if convert is not None:
+            sha = convert(rel, sha, cr)
         with self._lock:
             self._new[rel] = [st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns, checked, sha]
         return sha
 
 
-def _stream_sha1(f, size: int) -> str | None:
+def _stream_sha1(f, size: int) -> tuple[str | None, bool]:
     """git's blob sha1 of ``size`` bytes read from ``f`` in chunks (never the
-    whole file in memory); None if the file did not hold exactly ``size`` bytes."""
-    h = hashlib.sha1(b"blob %d\0" % size)
-    return h.hexdigest() if feed(f, h, size) == size else None
+    whole file in memory), None if the file did not hold exactly ``size``
+    bytes; and whether they hold a CR byte (git's line-end conversion)."""
+    h = CRSeen(hashlib.sha1(b"blob %d\0" % size))
+    return (h.hexdigest() if feed(f, h, size) == size else None), h.cr

@@ -3,7 +3,8 @@ each giving ``path -> blob sha1`` and the bytes:
 
 * ``WorktreeView``: the index's blob for every tracked file that git's stat
   cache says is unchanged (``git diff-files``), so such files are never read;
-  modified and untracked files are hashed from disk (statcache.py remembers);
+  modified and untracked files are hashed from disk (statcache.py remembers)
+  as git would store them (convert.py: filters, autocrlf, text/eol);
 * ``IndexView``: exactly what a commit would hold (``git ls-files -s``);
 * ``CommitView``: any commit, branch or tag (``git ls-tree -r``).
 """
@@ -165,6 +166,18 @@ def hash_file(abspath: str) -> str | None:
         return None
 
 
+def _hash_as_git(abspath: str, convert) -> str | None:
+    """``hash_file`` of a regular file, then ``convert(sha, whether it holds a CR)``."""
+    if os.path.islink(abspath):
+        return hash_file(abspath)
+    try:
+        with open(abspath, "rb") as f:
+            data = f.read()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+    return convert(git_blob_sha1(data), b"\r" in data)
+
+
 class WorktreeView(View):
     kind = "worktree"
 
@@ -180,6 +193,7 @@ class WorktreeView(View):
         self.changed = {p.decode("utf-8", "surrogateescape") for p in changed.split(b"\0") if p}
         self._hashed: dict[str, str | None] = {}
         self._stat_cache = None      # statcache.StatCache, made on the first file hashed from disk
+        self._conversion = None      # convert.Conversion, made when a file git may convert is met
 
     def _abs(self, path: str) -> str:
         if os.sep == "/":
@@ -201,15 +215,34 @@ class WorktreeView(View):
         cache (statcache.py) knows the file unchanged since it last read it."""
         from accelgit.git import statcache
         if not statcache.enabled():
-            return hash_file(self._abs(path))
+            return _hash_as_git(self._abs(path), lambda sha, cr: self._as_git(path, sha, cr))
         with self._lock:
             if self._stat_cache is None:
                 self._stat_cache = statcache.StatCache(self.repo.git_dir)
-        return self._stat_cache.blob(path, self._abs(path), hash_file)
+        return self._stat_cache.blob(path, self._abs(path), hash_file, self._as_git)
+
+    def _conv(self):
+        with self._lock:
+            if self._conversion is None:
+                from accelgit.git.convert import Conversion
+                self._conversion = Conversion(self.repo)
+        return self._conversion
+
+    def _as_git(self, path: str, sha: str, has_cr: bool) -> str:
+        """The blob git would store for ``path``, whose bytes on disk hash to ``sha``."""
+        e = self.index.get(path)
+        if e is not None and e[1] == sha:          # the index's own bytes: that blob
+            return sha
+        conv = self._conv()
+        if not conv.may_convert(path, has_cr):
+            return sha
+        return conv.blob(path) or sha
 
     def close(self) -> None:
         if self._stat_cache is not None:
             self._stat_cache.save()
+        if self._conversion is not None:
+            self._conversion.close()
         super().close()
 
     def exists(self, path: str) -> bool:
@@ -227,10 +260,16 @@ class WorktreeView(View):
         with open(self._abs(path), "rb") as f:
             data = f.read()
         e = self.index.get(path)
-        if e is not None and path not in self.changed and git_blob_sha1(data) != e[1]:
-            # unchanged for git, yet other bytes on disk: checkout filters (eol=crlf,
-            # autocrlf, LFS) rewrote it; the blob is the content the identity hashed
-            return self._cat_read(e[1])
+        if e is not None and path not in self.changed:
+            if git_blob_sha1(data) != e[1]:
+                # unchanged for git, yet other bytes on disk: checkout filters (eol=crlf,
+                # autocrlf, LFS) rewrote it; the blob is the content the identity hashed
+                return self._cat_read(e[1])
+            return data
+        if not os.path.islink(self._abs(path)) and git_blob_sha1(data) != self.blob(path):
+            clean = self._conv().content(path)        # git stores other bytes: those are the content
+            if clean is not None:
+                return clean
         return data
 
     def paths(self) -> list[str]:

@@ -8,6 +8,7 @@ import os
 
 import pytest
 
+from accelgit.core.identity import git_blob_sha1
 from accelgit.git.filehash import CHUNK, feed
 from accelgit.git.statcache import _stream_sha1
 from accelgit.store.manifest import file_digest, write_manifest
@@ -40,9 +41,23 @@ def test_git_blob_sha1_of_a_stream_refuses_a_size_mismatch(tmp_path):
     p = tmp_path / "f"
     p.write_bytes(b"hello\n")
     with open(p, "rb", buffering=0) as f:
-        assert _stream_sha1(f, 6) == "ce013625030ba8dba906f756967f9e9ca394464a"    # git hash-object
+        assert _stream_sha1(f, 6) == ("ce013625030ba8dba906f756967f9e9ca394464a", False)    # git hash-object
     with open(p, "rb", buffering=0) as f:
-        assert _stream_sha1(f, 5) is None
+        assert _stream_sha1(f, 5)[0] is None
+
+
+@pytest.mark.parametrize("at", [0, 100, CHUNK - 1, CHUNK, CHUNK + 5])
+def test_a_cr_byte_is_noted_wherever_it_is(tmp_path, at):
+    """(Only files with a CR byte can change under git's line-end conversion: convert.py.)"""
+    data = bytearray(b"x" * (CHUNK + 10))
+    data[at] = 13
+    p = tmp_path / "f"
+    p.write_bytes(bytes(data))
+    with open(p, "rb", buffering=0) as f:
+        assert _stream_sha1(f, len(data)) == (git_blob_sha1(bytes(data)), True)
+    p.write_bytes(b"no cr\n")
+    with open(p, "rb", buffering=0) as f:
+        assert _stream_sha1(f, 6)[1] is False
 
 
 def test_the_manifest_records_empty_files_without_opening_them_and_as_read(tmp_path):

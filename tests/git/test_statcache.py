@@ -50,7 +50,7 @@ def test_unchanged_untracked_file_is_read_once(repo, reads):
     assert blob_of(repo.path, "data/big.bin") == git_blob_sha1(b"x" * 100_000)
     assert reads == ["big.bin"]
     cache = json.loads((repo.path / ".git" / statcache.FILENAME).read_text())
-    assert cache["version"] == 1 and list(cache["files"]) == ["data/big.bin"]
+    assert cache["version"] == statcache.VERSION and list(cache["files"]) == ["data/big.bin"]
 
 
 def test_same_size_same_mtime_edit_is_seen(repo, reads):
