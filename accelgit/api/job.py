@@ -37,6 +37,15 @@ class Job:
         self.method = method or self.params["method"]
         self.name = name or (self.params.get("name") if self._waiter is None else None) or self.method
 
+    @classmethod
+    def stored(cls, path: str, id: str, method: str, name: str) -> Job:
+        """The job the store found at ``path`` (absolute and normal already: a
+        no-op build makes one per job, and ``abspath`` was a tenth of the cost)."""
+        job = cls.__new__(cls)
+        job.path, job._params, job._waiter = path, None, None
+        job.id, job.method, job.name = id, method, name
+        return job
+
     # -- state
     def _ready(self) -> None:
         if self._waiter is not None:

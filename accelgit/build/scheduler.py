@@ -68,7 +68,7 @@ class BuildSession(Session):
         if not spec.force:
             hit = self.store.find(spec.method.name, [spec.id] + spec.equivalent_ids, first=spec.workdir)
             if hit:
-                job = Job(hit[0], id=hit[1], method=spec.method.name, name=spec.name)
+                job = Job.stored(hit[0], hit[1], spec.method.name, spec.name)
                 self._record(spec, job, "reused", 0.0)
                 if self.progress:
                     self.progress.event("reused", spec.dirname)
@@ -143,7 +143,7 @@ class BuildSession(Session):
         a script that reads its result stops there."""
         hit = self.store.find(spec.method.name, [spec.id] + spec.equivalent_ids, first=spec.workdir)
         if hit:
-            job = Job(hit[0], id=hit[1], method=spec.method.name, name=spec.name)
+            job = Job.stored(hit[0], hit[1], spec.method.name, spec.name)
             self._record(spec, job, "reused", 0.0)
             return job
         job = Job(spec.workdir.job_path(spec.method.name, spec.id), id=spec.id, method=spec.method.name,

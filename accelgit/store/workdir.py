@@ -180,6 +180,7 @@ class Store:
         self.workdirs = {name: Workdir(name, config.workdir_path(name), readonly) for name in config.workdirs}
         self.target = self.workdirs[config.target_workdir]
         self._listing: dict[str, list[str]] = {}        # find_by_id: each workdir's folder names, read once
+        self._orders: dict[str, list[Workdir]] = {}      # ordered()
 
     def workdir(self, name: str | None) -> Workdir:
         if name is None:
@@ -190,8 +191,12 @@ class Store:
             raise UsageError(f"unknown workdir '{name}' (configured: {', '.join(self.workdirs)})") from None
 
     def ordered(self, first: Workdir | None = None) -> list[Workdir]:
+        """Every workdir, ``first`` (default: the target) first; made once for each."""
         first = first or self.target
-        return [first] + [w for w in self.workdirs.values() if w is not first]
+        order = self._orders.get(first.name)
+        if order is None:
+            order = self._orders[first.name] = [first] + [w for w in self.workdirs.values() if w is not first]
+        return order
 
     def flush_index(self) -> None:
         """Write the index rows of the jobs this process built."""
