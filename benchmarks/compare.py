@@ -19,13 +19,16 @@ slows down slows every side alike.  Rows:
 * log:    ``log -n 5`` (a command parsed by Typer: start-up).
 
 The pipelines are benchmarks/run.py's (one method shared by every job).
-Only the standard library; figures in wall seconds.
+Only the standard library; figures in wall seconds, then the same runs' CPU
+seconds (user + system of the command and its children: steadier than wall
+time on a machine others use).
 """
 from __future__ import annotations
 
 import argparse
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -46,12 +49,21 @@ def parse_side(text: str) -> tuple[str, str, dict]:
     return label, os.path.abspath(parts[0]), env
 
 
-def timed(cmd, cwd, env) -> float:
+CPU: dict[tuple, list[float]] = {}      # (shape, row, label) -> CPU seconds of each run
+
+
+def timed(cmd, cwd, env, key=None) -> float:
+    """Wall seconds of ``cmd``; its CPU seconds (user + system, its children
+    included: git, the fork server) go to ``CPU[key]``."""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True)
     took = time.perf_counter() - t
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode not in (0, 1):
         sys.exit(f"{' '.join(cmd)} failed in {cwd} ({proc.returncode}):\n{proc.stderr.decode()[-2000:]}")
+    if key is not None:
+        CPU.setdefault(key, []).append(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
     return took
 
 
@@ -94,33 +106,43 @@ def main() -> None:
                 for label, _, _ in order:
                     path, env, fresh = repos[label]
                     if "first" in rows:
-                        results.setdefault((shape, "first", label), []).append(timed(cmd + ["build"], fresh[k], env))
+                        results.setdefault((shape, "first", label), []).append(
+                            timed(cmd + ["build"], fresh[k], env, (shape, "first", label)))
                     if "noop" in rows:
-                        results.setdefault((shape, "noop", label), []).append(timed(cmd + ["build"], path, env))
+                        results.setdefault((shape, "noop", label), []).append(
+                            timed(cmd + ["build"], path, env, (shape, "noop", label)))
                     if "plan" in rows or "hook" in rows:
                         bench.set_edit(path, shape, args.n, 1000 + k)
                         if "plan" in rows:
-                            results.setdefault((shape, "plan", label), []).append(timed(cmd + ["plan"], path, env))
+                            results.setdefault((shape, "plan", label), []).append(
+                                timed(cmd + ["plan"], path, env, (shape, "plan", label)))
                         if "hook" in rows:
                             subprocess.run(["git", "add", "-A"], cwd=path, env=env, check=True)
                             results.setdefault((shape, "hook", label), []).append(
-                                timed(cmd + ["hook", "run", "pre-commit"], path, env))
+                                timed(cmd + ["hook", "run", "pre-commit"], path, env, (shape, "hook", label)))
                             subprocess.run(["git", "reset", "-q"], cwd=path, env=env, check=True)
                         bench.set_edit(path, shape, args.n, 0)
                     if "log" in rows:
-                        results.setdefault((shape, "log", label), []).append(timed(cmd + ["log", "-n", "5"], path, env))
+                        results.setdefault((shape, "log", label), []).append(
+                            timed(cmd + ["log", "-n", "5"], path, env, (shape, "log", label)))
     finally:
         shutil.rmtree(base, ignore_errors=True)
     labels = [s[0] for s in sides]
-    print(f"# {platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"N = {args.n}, median of {args.repeats} interleaved runs, wall seconds")
+    for what, table in (("wall seconds", results), ("CPU seconds (user + system, children included)", CPU)):
+        print(f"# {platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, "
+              f"N = {args.n}, median of {args.repeats} interleaved runs, {what}")
+        print_table(table, labels, args.shapes.split(","), rows)
+        print()
+
+
+def print_table(table: dict, labels: list, shapes: list, rows: list) -> None:
     head = "| shape | command | " + " | ".join(labels) + (" | " + " / ".join(labels[1:]) + " vs " + labels[0]
                                                          if len(labels) > 1 else "") + " |"
     print(head)
     print("|" + "---|" * (2 + len(labels) + (1 if len(labels) > 1 else 0)))
-    for shape in args.shapes.split(","):
+    for shape in shapes:
         for row in rows:
-            meds = [statistics.median(results[(shape, row, label)]) for label in labels]
+            meds = [statistics.median(table[(shape, row, label)]) for label in labels]
             ratio = " / ".join(f"{m / meds[0]:.2f}" for m in meds[1:]) if len(meds) > 1 else ""
             print(f"| {shape} | {row} | " + " | ".join(f"{m:.3f}" for m in meds) + (f" | {ratio}" if ratio else "") + " |")
 

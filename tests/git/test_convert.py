@@ -48,16 +48,21 @@ def view_blob(repo: Repo, rel: str) -> str | None:
         view.close()
 
 
-@pytest.fixture
-def autocrlf(repo: Repo) -> Repo:
-    """A method committed with LF and checked out with CRLF (core.autocrlf=true), built."""
-    repo.git("config", "core.autocrlf", "true")
+def commit_and_check_out(repo: Repo) -> None:
+    """Commit the pipeline, then check its method out again: with CRLF line ends."""
     repo.write("methods/a.py", METHOD)
     repo.write("build.py", SCRIPT)
     repo.commit("pipeline")
     os.unlink(repo.path / "methods" / "a.py")
     repo.git("checkout", "--", "methods/a.py")
     assert (repo.path / "methods" / "a.py").read_bytes() == crlf(METHOD)
+
+
+@pytest.fixture
+def autocrlf(repo: Repo) -> Repo:
+    """A method committed with LF and checked out with CRLF (core.autocrlf=true), built."""
+    repo.git("config", "core.autocrlf", "true")
+    commit_and_check_out(repo)
     repo.build()
     return repo
 
@@ -110,12 +115,7 @@ def test_gitattributes_eol_and_a_clean_filter(repo: Repo):
     repo.git("config", "filter.upper.clean", "tr a-z A-Z")
     repo.git("config", "filter.upper.smudge", "cat")
     repo.write(".gitattributes", "*.py text eol=crlf\n*.dat filter=upper\n")
-    repo.write("methods/a.py", METHOD)
-    repo.write("build.py", SCRIPT)
-    repo.commit("attributes")
-    os.unlink(repo.path / "methods" / "a.py")
-    repo.git("checkout", "--", "methods/a.py")
-    assert (repo.path / "methods" / "a.py").read_bytes() == crlf(METHOD)
+    commit_and_check_out(repo)
     touch_later(repo.path / "methods" / "a.py")
     assert view_blob(repo, "methods/a.py") == repo.git("ls-files", "-s", "methods/a.py").stdout.split()[1]
     repo.write("data/x.dat", "some data\n")                 # untracked: what git add would store
