@@ -80,10 +80,7 @@ class Conversion:
     # -- what git stores
     def _env(self) -> dict:
         if self._tmp is None:
-            try:
-                self._tmp = tempfile.mkdtemp(prefix="accelgit-convert-", dir=self.repo.git_dir)
-            except OSError:                 # a read-only repository
-                self._tmp = tempfile.mkdtemp(prefix="accelgit-convert-")
+            self._tmp = tempfile.mkdtemp(prefix="accelgit-convert-")
             os.mkdir(os.path.join(self._tmp, "objects"))
         env = dict(self.repo.env or os.environ)
         env["GIT_INDEX_FILE"] = os.path.join(self._tmp, "index")
@@ -102,8 +99,9 @@ class Conversion:
                 if os.path.exists(index):
                     os.unlink(index)
             raw = path.encode("utf-8", "surrogateescape")
-            add = git(["update-index", "--add", "-z", "--stdin"], self.repo.root, input=raw + b"\0",
-                      check=False, env=env)
+            # (--no-split-index: a copy of a split index is written whole, no shared index made)
+            add = git(["update-index", "--no-split-index", "--add", "-z", "--stdin"], self.repo.root,
+                      input=raw + b"\0", check=False, env=env)
             if add.returncode != 0:
                 return None
             out = git(["ls-files", "-s", "-z", "--", path], self.repo.root, check=False, env=env).stdout
