@@ -284,7 +284,7 @@ def run_prepared(prep: Prepared, ctx: BuildContext) -> tuple[str, str, float]:
         prep.tmp = None
         if trash:
             ctx.replaced.append(trash)
-        wd.added(prep.params, dirname, signer, manifest["files"])
+        wd.added(prep.params, dirname, signer, json.loads(manifest)["files"])
     finally:
         prep.discard()            # the temp folder if it was not renamed (moved to .failed: gone), the lock
     return final, "built", prep.seconds + time.time() - t0

@@ -75,8 +75,8 @@ class BuildSession(Session):
                 return job
             for path, why in self.store.damage(spec.method.name, [spec.id] + spec.equivalent_ids):
                 home = os.path.dirname(path)
-                where = (f"moved to {os.path.join(home, DAMAGED)}{os.sep} and built again" if home == spec.workdir.path
-                         else f"built again in workdir {spec.workdir.name}")
+                where = (f"building it again (it is kept in {os.path.join(home, DAMAGED)}{os.sep})"
+                         if home == spec.workdir.path else f"building it again in workdir {spec.workdir.name}")
                 print(f"accelgit: job {path} is damaged ({why}): {where}", file=sys.stderr)
             broken = self.store.incomplete(spec.method.name, spec.id)
             if broken:

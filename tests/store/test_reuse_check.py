@@ -70,7 +70,8 @@ def test_an_edited_output_is_damaged_for_plan_and_rebuilt_by_build(two, rel: str
     text = repo.run("plan", check=True).stdout
     assert f"damaged: {rel} modified after the build" in text
     proc = repo.run("build", check=True)
-    assert f"job {path} is damaged ({rel} modified after the build): moved to {repo.workdir / '.damaged'}" in proc.stderr
+    assert (f"job {path} is damaged ({rel} modified after the build): building it again "
+            f"(it is kept in {repo.workdir / '.damaged'}/)") in proc.stderr
     assert "1 built, 2 reused" in proc.stdout and "TOTAL 12" in proc.stdout
     assert target.read_bytes() == old                      # built again, same id, same place
     kept = damaged_folders(repo)
