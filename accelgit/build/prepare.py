@@ -18,6 +18,7 @@ from accelgit.build.faults import pause
 from accelgit.core.errors import AccelgitError
 from accelgit.core.identity import git_blob_sha1
 from accelgit.core.jsontext import member_lines
+from accelgit.store.jobcheck import aside_path
 from accelgit.store.layout import ERROR_FILE, FAILED, JOB_JSON, LOG, OUTPUT, PROFILE, SOURCE, TMP, UNTRUSTED
 from accelgit.store.locks import job_lock_fd, job_unlock
 from accelgit.store.manifest import irregular_files, write_manifest
@@ -261,17 +262,17 @@ def run_prepared(prep: Prepared, ctx: BuildContext) -> tuple[str, str, float]:
             trash = None
             if not os.path.exists(final):
                 os.rename(tmp, final)
-            elif dirname in wd.damaged and trust_problem(final) is None:
-                wd.set_aside(dirname)           # modified after its build: kept in .damaged/ (jobcheck.py)
-                os.rename(tmp, final)
             else:
-                # A forced rebuild, a folder without a manifest, or one not signed by a key
-                # you trust (not yours to delete: kept in .untrusted/).  The new job takes
+                # A forced rebuild, a folder without a manifest, one not signed by a key
+                # you trust (not yours to delete: kept in .untrusted/), or one modified
+                # after its build (kept in .damaged/: jobcheck.py).  The new job takes
                 # its place in one step where the system can, so a reader sees the old job
                 # or the new one, whole; a replaced job of yours goes when this build ends.
                 if trust_problem(final) not in (None, "no manifest.json"):
                     old = os.path.join(wd.path, UNTRUSTED, f"{dirname}.{uuid.uuid4().hex[:8]}")
                     os.makedirs(os.path.dirname(old), exist_ok=True)
+                elif dirname in wd.damaged:
+                    old = aside_path(wd.path, dirname)
                 else:
                     old = trash = os.path.join(wd.path, TMP, f"{dirname}.old.{uuid.uuid4().hex[:8]}")
                 if exchange(tmp, final):

@@ -140,10 +140,9 @@ def record(path: str, files) -> tuple:
     return names, stat_key(path, names)
 
 
-def set_aside(workdir: str, dirname: str) -> str:
-    """Move the damaged job folder ``dirname`` to the workdir's ``.damaged/``
-    (kept, never deleted); returns where it went."""
+def aside_path(workdir: str, dirname: str) -> str:
+    """Where the damaged job folder ``dirname`` goes: in the workdir's
+    ``.damaged/`` (made), where it is kept, never deleted."""
     dest = os.path.join(workdir, DAMAGED, f"{dirname}.{time.strftime('%Y%m%d-%H%M%S')}.{uuid.uuid4().hex[:4]}")
     os.makedirs(os.path.dirname(dest), exist_ok=True)
-    os.rename(os.path.join(workdir, dirname), dest)
     return dest

@@ -15,7 +15,7 @@ from accelgit.core.errors import IntegrityError, JobNotFound, UsageError
 from accelgit.core.identity import job_dirname
 from accelgit.store import keys
 from accelgit.store.index import Index, KnownIds
-from accelgit.store.jobcheck import DAMAGED_JOB, OK, examine, record, set_aside, stat_key
+from accelgit.store.jobcheck import DAMAGED_JOB, OK, examine, record, stat_key
 from accelgit.store.jobdir import is_complete, read_params, scan_jobs
 from accelgit.store.layout import JOB_JSON, MANIFEST, TMP
 from accelgit.store.manifest import verified_bytes
@@ -151,11 +151,6 @@ class Workdir:
             ids.set(dirname, params["id"], check)
         self.damaged.pop(dirname, None)
         self.index.add(params, dirname, signer, check)
-
-    def set_aside(self, dirname: str) -> str:
-        """Move the damaged job ``dirname`` to ``.damaged/`` (with its lock held);
-        where it went."""
-        return set_aside(self.path, dirname)
 
     def new_tmp(self, dirname: str) -> str:
         """A new folder to build job ``dirname`` in, that only you can enter
