@@ -54,6 +54,8 @@ def _state(plan, p, store) -> tuple[str, str | None]:
     for r in plan.reasons(p):
         if r["kind"] == "untrusted":
             return ("damaged" if is_damage(r["why"]) else "untrusted"), r["detail"]
+        if r["kind"] == "damaged":              # a file modified after the build (store/jobcheck.py)
+            return "damaged", r["detail"]
     broken = store.incomplete(p.method, p.id)
     if broken:
         return "damaged", f"{broken}: no manifest.json (an interrupted or torn job)"

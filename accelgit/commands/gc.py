@@ -30,11 +30,21 @@ from accelgit.commands.gc_keep import decide
 from accelgit.core.errors import EXIT_FAILED, EXIT_OK
 from accelgit.store import runs
 from accelgit.store.jobdir import is_complete, read_complete_job
-from accelgit.store.layout import DAMAGED_INDEX, FAILED, LOCKS, SESSION_LOCK, TMP, UNTRUSTED, is_job_name, lock_path
+from accelgit.store.layout import (
+    DAMAGED,
+    DAMAGED_INDEX,
+    FAILED,
+    LOCKS,
+    SESSION_LOCK,
+    TMP,
+    UNTRUSTED,
+    is_job_name,
+    lock_path,
+)
 from accelgit.store.locks import lock_held, try_lock
 from accelgit.store.workdir import Store
 
-KINDS = ("job", "failed", "untrusted", "temp", "incomplete", "lock", "damaged-index")
+KINDS = ("job", "failed", "untrusted", "damaged", "temp", "incomplete", "lock", "damaged-index")
 
 
 def _pid_alive(pid: int) -> bool:
@@ -114,6 +124,9 @@ def collect(repo, store: Store, wd_path: str, build_running: bool, policy: dict)
     for name in _listdir(os.path.join(wd_path, UNTRUSTED)):
         c.add("untrusted", os.path.join(wd_path, UNTRUSTED, name),
               "a job folder not signed by a key you trust, moved aside by a build")
+    for name in _listdir(os.path.join(wd_path, DAMAGED)):
+        c.add("damaged", os.path.join(wd_path, DAMAGED, name),
+              "a job modified after its build, moved aside by a build")
     for name in _listdir(os.path.join(wd_path, TMP)):
         p = os.path.join(wd_path, TMP, name)
         parts = name.rsplit(".", 2)
@@ -278,7 +291,8 @@ def gc_command(repo, config, *, cwd: str, as_json: bool, dry_run: bool, all_comm
     return EXIT_FAILED if c.errors else EXIT_OK
 
 
-_LABELS = {"job": "job", "failed": "failed build", "untrusted": "untrusted folder", "temp": "temp folder", "incomplete": "incomplete folder",
+_LABELS = {"job": "job", "failed": "failed build", "untrusted": "untrusted folder", "damaged": "damaged job",
+           "temp": "temp folder", "incomplete": "incomplete folder",
            "lock": "lock file", "damaged-index": "damaged index"}
 
 

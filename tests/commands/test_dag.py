@@ -60,6 +60,12 @@ def test_damaged_and_untrusted(chain_repo, tmp_path):
     r = chain_repo
     r.build()
     dirs = {d.split("-")[0]: r.workdir / d for d in r.job_dirs()}
+    result = dirs["c"] / "result.json"
+    kept = result.read_bytes()
+    result.write_bytes(kept + b" ")                                # edited after its build
+    (c,) = [n for n in r.json("dag")["nodes"] if n["name"] == "c"]
+    assert c["state"] == "damaged" and "result.json modified after the build" in c["why"], c
+    result.write_bytes(kept)
     (dirs["b"] / "manifest.json").unlink()                        # a torn job
     doc = r.json("dag")
     assert states(doc) == {"a": "built", "b": "damaged", "c": "built"}

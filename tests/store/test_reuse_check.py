@@ -79,6 +79,8 @@ def test_an_edited_output_is_damaged_for_plan_and_rebuilt_by_build(two, rel: str
     assert (repo.workdir / ".damaged" / kept[0] / rel).read_bytes() == old.replace(b"1", b"7")   # never deleted
     assert repo.json("plan")["summary"] == {"build": 0, "reuse": 3}
     assert repo.run("verify", check=True).returncode == 0
+    gc = [(r["kind"], r["path"]) for r in repo.json("gc")["removed"] if r["kind"] != "lock"]
+    assert gc == [("damaged", f".damaged/{kept[0]}")]                 # gc removes it, saying what it was
 
 
 def test_an_edit_that_keeps_size_and_mtime_is_seen(two):
