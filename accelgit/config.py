@@ -12,6 +12,8 @@ from accelgit.core.errors import ConfigError
 DEFAULT_SCRIPTS = ("build.py", "build_*.py", "methods/build_*.py")
 
 GC_KEEP = ("branches", "all-commits")
+EXECUTORS = ("local", "dask")
+DASK_SCHEDULER_ENV = "ACCELGIT_DASK_SCHEDULER"     # overrides [executor] address
 HOOK_POLICIES = {
     "pre_commit": ("warn", "block", "off"),
     "post_merge": ("warn", "build", "off"),
@@ -32,6 +34,9 @@ class Config:
     hooks: dict[str, str] = field(default_factory=lambda: {k: v[0] for k, v in HOOK_POLICIES.items()})
     gc_keep: str = "branches"          # [gc] keep: "branches" (local branch tips, HEAD, tags) | "all-commits"
     gc_grace_days: float = 14          # [gc] grace_days: jobs built more recently are kept
+    executor: str = "local"            # [executor] kind: "local" (fork server) | "dask"
+    executor_address: str = ""         # [executor] address: the Dask scheduler, "tcp://host:8786"
+    executor_timeout: float = 10       # [executor] timeout: seconds to reach the scheduler and a worker
 
     def workdir_path(self, name: str) -> str:
         path = os.path.expanduser(self.workdirs[name])
@@ -64,7 +69,7 @@ def _str_list(where: str, key: str, value: Any) -> list[str]:
 
 def parse_config(data: dict, root: str, where: str) -> Config:
     cfg = Config(root=root, source=where)
-    known = {"methods", "scripts", "target_workdir", "workdirs", "hooks", "slices", "gc", "trusted_keys"}
+    known = {"methods", "scripts", "target_workdir", "workdirs", "hooks", "slices", "gc", "trusted_keys", "executor"}
     for key, value in data.items():
         if key not in known:
             raise ConfigError(f"{where}: unknown key '{key}' (known: {', '.join(sorted(known))})")
@@ -105,6 +110,8 @@ def parse_config(data: dict, root: str, where: str) -> Config:
                     cfg.gc_grace_days = gv
                 else:
                     raise ConfigError(f"{where}: unknown key 'gc.{gk}' (known: grace_days, keep)")
+        elif key == "executor":
+            _executor(cfg, value, where)
         elif key == "hooks":
             _expect(where, key, value, dict, "a table")
             for hk, hv in value.items():
@@ -117,6 +124,25 @@ def parse_config(data: dict, root: str, where: str) -> Config:
     if cfg.target_workdir not in cfg.workdirs:
         raise ConfigError(f"{where}: target_workdir '{cfg.target_workdir}' is not one of the [workdirs] ({', '.join(cfg.workdirs) or 'none'})")
     return cfg
+
+
+def _executor(cfg: Config, value: Any, where: str) -> None:
+    _expect(where, "executor", value, dict, "a table")
+    for k, v in value.items():
+        if k == "kind":
+            if v not in EXECUTORS:
+                raise ConfigError(f"{where}: 'executor.kind' must be one of {', '.join(repr(e) for e in EXECUTORS)}, "
+                                  f"not {v!r}")
+            cfg.executor = v
+        elif k == "address":
+            cfg.executor_address = _expect(where, "executor.address", v, str, "a string (tcp://host:port)")
+        elif k == "timeout":
+            _expect(where, "executor.timeout", v, (int, float), "a number of seconds")
+            if isinstance(v, bool) or v <= 0:
+                raise ConfigError(f"{where}: 'executor.timeout' must be a number of seconds, more than 0")
+            cfg.executor_timeout = v
+        else:
+            raise ConfigError(f"{where}: unknown key 'executor.{k}' (known: address, kind, timeout)")
 
 
 def load_config(root: str, text_of=None) -> Config:

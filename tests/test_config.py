@@ -87,12 +87,22 @@ def test_accelgit_toml_wins_over_pyproject(tmp_path):
     ("[hooks]\npre_commit = true\n", "'hooks.pre_commit' must be a string, not bool"),
     ("slices = true\n", "'slices' must be an integer, not bool"),
     ("slices = 0\n", "'slices' must be between 1 and 256"),
+    ('[executor]\nkind = "slurm"\n', "'executor.kind' must be one of 'local', 'dask', not 'slurm'"),
+    ("[executor]\naddress = 8786\n", "'executor.address' must be a string (tcp://host:port), not int"),
+    ("[executor]\ntimeout = 0\n", "'executor.timeout' must be a number of seconds, more than 0"),
+    ('[executor]\nhost = "x"\n', "unknown key 'executor.host' (known: address, kind, timeout)"),
 ])
 def test_config_errors(tmp_path, text, message):
     with pytest.raises(ConfigError) as ei:
         cfg_of(tmp_path, text)
     assert message in str(ei.value)
     assert "\n" not in str(ei.value)
+
+
+def test_executor_table(tmp_path):
+    c = cfg_of(tmp_path, '[executor]\nkind = "dask"\naddress = "tcp://10.0.0.1:8786"\ntimeout = 2.5\n')
+    assert (c.executor, c.executor_address, c.executor_timeout) == ("dask", "tcp://10.0.0.1:8786", 2.5)
+    assert load_config(str(tmp_path / "none")).executor == "local"
 
 
 def test_pyproject_errors_name_the_table(tmp_path):

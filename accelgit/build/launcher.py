@@ -22,15 +22,33 @@ import sys
 import threading
 import time
 
+from accelgit.core.errors import EXIT_FAILED, AccelgitError
+
+
+class WorkerLost(AccelgitError):
+    """Raised by a launcher's ``run`` when the machine running the job died
+    before the job's end: its folder may be half written, so the job runs
+    again in a fresh folder (prepare.run_prepared)."""
+    exit_code = EXIT_FAILED
+
+
+def job_env(env: dict | None = None) -> dict:
+    """The environment of a job process: ``env`` (default: this process's) with
+    the folder above accelgit/ first on PYTHONPATH, so that it runs this accelgit."""
+    env = dict(os.environ if env is None else env)
+    import accelgit
+    pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(accelgit.__file__)))
+    env["PYTHONPATH"] = pkg_parent + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
 
 class Launcher:
     """Runs job directories to completion; thread-safe; ``run`` blocks."""
 
+    kind = "local"          # job.json's ``executor``
+
     def __init__(self, env: dict | None = None):
-        self.env = dict(os.environ if env is None else env)
-        import accelgit
-        pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(accelgit.__file__)))     # the folder above accelgit/
-        self.env["PYTHONPATH"] = pkg_parent + (os.pathsep + self.env["PYTHONPATH"] if self.env.get("PYTHONPATH") else "")
+        self.env = job_env(env)
         self.use_server = self.env.get("ACCELGIT_FORKSERVER", "1") != "0" and hasattr(os, "fork")
         self._proc: subprocess.Popen | None = None
         self._lock = threading.Lock()
@@ -73,10 +91,15 @@ class Launcher:
                     slot[1] = 3
                     slot[0].set()
 
-    def run(self, jobdir: str, tick=None, run: dict | None = None) -> int:
+    def slots(self) -> int | None:
+        """Jobs that can run at once when -j is not given: None (the number of cores)."""
+        return None
+
+    def run(self, jobdir: str, tick=None, run: dict | None = None, resources: dict | None = None) -> int:
         """Run one job to its end; ``tick()`` is called about 5 times a second meanwhile.
         ``run``: what the job process needs besides job.json (see ``runner.run_job``);
-        None when the job folder has it in ``.run.json``."""
+        None when the job folder has it in ``.run.json``.  ``resources``: what the
+        method declares for a cluster's workers; nothing to this machine."""
         if not self.use_server:
             return self._run_exec(jobdir, tick, run)
         import json
@@ -136,6 +159,11 @@ class Launcher:
                     os.remove(run_file)
                 except OSError:
                     pass
+
+    def placement(self, jobdir: str) -> dict | None:
+        """What job.json records of where the job in ``jobdir`` ran, when it is
+        not this machine's (``executor`` and ``host`` are written when it is prepared)."""
+        return None
 
     def kill_all(self) -> None:
         """Kill every running job with its process group (Ctrl-C, errors)."""

@@ -15,6 +15,7 @@ import uuid
 from accelgit import __version__
 from accelgit.api.spec import JobSpec
 from accelgit.build.faults import pause
+from accelgit.build.launcher import WorkerLost
 from accelgit.core.errors import AccelgitError
 from accelgit.core.identity import git_blob_sha1
 from accelgit.core.jsontext import member_lines
@@ -118,6 +119,7 @@ def _params(spec: JobSpec, ctx: BuildContext) -> dict:
         "build_script": spec.script, "script_sources": script,
         "git": ctx.git_meta(list(m.sources) + list(spec.files) + list(script)),
         "built_at": now, **_machine(), "accelgit": __version__, "slices": ctx.config.slices,
+        "executor": ctx.launcher.kind,      # a Dask job's: its worker's address (and host), once it ran
     }
 
 
@@ -201,7 +203,7 @@ def prepare_job(spec: JobSpec, ctx: BuildContext) -> Prepared:
                 prep.reused = hit[0]
                 return prep
         prep.tmp = tmp = wd.new_tmp(dirname)
-        prep.params = params = _params(spec, ctx)
+        prep.params = _params(spec, ctx)
         made = {tmp}
         written = prep.written
         for rel, blob in spec.method.sources.items():
@@ -218,10 +220,7 @@ def prepare_job(spec: JobSpec, ctx: BuildContext) -> Prepared:
             written["source/" + rel] = (sha, len(data))
         for d in (OUTPUT, LOG):
             os.mkdir(os.path.join(tmp, d))
-        text = member_lines(params).encode("utf-8")
-        with open(os.path.join(tmp, JOB_JSON), "wb") as f:
-            f.write(text)
-        written[JOB_JSON] = (hashlib.sha256(text).hexdigest(), len(text))
+        _write_job_json(prep)
         prep.run = {"inputs": _input_paths(spec.inputs), "root": ctx.repo.root, "slices": ctx.config.slices}
     except BaseException:
         prep.discard()
@@ -230,29 +229,84 @@ def prepare_job(spec: JobSpec, ctx: BuildContext) -> Prepared:
     return prep
 
 
+def _write_job_json(prep: Prepared) -> None:
+    text = member_lines(prep.params).encode("utf-8")
+    with open(os.path.join(prep.tmp, JOB_JSON), "wb") as f:
+        f.write(text)
+    prep.written[JOB_JSON] = (hashlib.sha256(text).hexdigest(), len(text))
+
+
+LOST_TRIES = 3          # runs of a job whose executor's worker died while running it
+
+
+def _launch(prep: Prepared, ctx: BuildContext) -> int:
+    """Run the prepared job to its end with the build's launcher: its exit code.
+    When the machine running it died (WorkerLost) the folder it may have half
+    written goes to .failed and the job runs again in a fresh one, up to
+    LOST_TRIES times."""
+    spec = prep.spec
+    for _ in range(LOST_TRIES):
+        tick = _tailer(prep.tmp, spec.dirname, ctx.live) if ctx.live else None
+        try:
+            code = ctx.launcher.run(prep.tmp, tick, prep.run, resources=spec.method.resources)
+        except WorkerLost as e:
+            lost = e
+            _fresh_folder(prep)
+            continue
+        if tick:
+            tick()
+        placed = ctx.launcher.placement(prep.tmp)
+        if placed:
+            prep.params.update(placed)
+            _write_job_json(prep)
+        return code
+    raise JobFailed(spec, f"{lost} ({LOST_TRIES} times)", None)
+
+
+def _fresh_folder(prep: Prepared) -> None:
+    """Move the job's temp folder to .failed (for its logs) and prepare the job
+    again in a new one from what preparing wrote (job.json, the source copies)."""
+    spec = prep.spec
+    old = prep.tmp
+    fresh = spec.workdir.new_tmp(spec.dirname)
+    shutil.copytree(os.path.join(old, SOURCE), os.path.join(fresh, SOURCE))
+    shutil.copy2(os.path.join(old, JOB_JSON), os.path.join(fresh, JOB_JSON))
+    for d in (OUTPUT, LOG):
+        os.mkdir(os.path.join(fresh, d))
+    prep.tmp = fresh
+    _to_failed(spec, old)
+
+
+def _to_failed(spec: JobSpec, tmp: str) -> str:
+    """Keep a failed build's folder under .failed for its logs (gc removes it); its new path."""
+    dest = os.path.join(spec.workdir.path, FAILED, f"{spec.dirname}.{time.strftime('%Y%m%d-%H%M%S')}."
+                                                   f"{uuid.uuid4().hex[:4]}")
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    os.rename(tmp, dest)
+    return dest
+
+
 def run_prepared(prep: Prepared, ctx: BuildContext) -> tuple[str, str, float]:
     """Run a prepared job; manifest last, one rename into place.
     ``(path, "built"|"reused", seconds)``."""
     if prep.reused is not None:
         return prep.reused, "reused", 0.0
-    spec, tmp = prep.spec, prep.tmp
+    spec = prep.spec
     wd = spec.workdir
     dirname = spec.dirname
     final = os.path.join(wd.path, dirname)
     t0 = time.time()
     try:
-        tick = _tailer(tmp, dirname, ctx.live) if ctx.live else None
-        code = ctx.launcher.run(tmp, tick, prep.run)
-        if tick:
-            tick()
+        code = _launch(prep, ctx)
+        tmp = prep.tmp
         if code != 0:
-            raise _failure(spec, tmp, wd, code, root=ctx.repo.root)
+            raise _failure(spec, tmp, code, root=ctx.repo.root)
         if not os.path.isfile(os.path.join(tmp, PROFILE)):     # written last by the runner
-            raise _failure(spec, tmp, wd, code, root=ctx.repo.root, detail="the job process ended before the end of its synthesis "
+            raise _failure(spec, tmp, code, root=ctx.repo.root, detail="the job process ended before the end of its synthesis "
                                                 "(os._exit?): no result and no profile.json, so no job")
         odd = irregular_files(tmp)
         if odd:
-            raise _failure(spec, tmp, wd, code, root=ctx.repo.root, detail=f"{odd[0]} is not a regular file (a FIFO, device, socket or "
+            raise _failure(spec, tmp, code, root=ctx.repo.root, detail=f"{odd[0]} is not a regular file (a FIFO, device, socket or "
                                                 f"symbolic link): a job holds only regular files and folders")
         try:
             manifest = write_manifest(tmp, in_place=True, written=prep.written)
@@ -291,7 +345,7 @@ def run_prepared(prep: Prepared, ctx: BuildContext) -> tuple[str, str, float]:
     return final, "built", prep.seconds + time.time() - t0
 
 
-def _failure(spec: JobSpec, tmp: str, wd, code: int, detail: str | None = None, root: str | None = None) -> JobFailed:
+def _failure(spec: JobSpec, tmp: str, code: int, detail: str | None = None, root: str | None = None) -> JobFailed:
     """Keep the failed build's folder under .failed for its logs (gc removes it)."""
     err = {}
     try:
@@ -299,9 +353,7 @@ def _failure(spec: JobSpec, tmp: str, wd, code: int, detail: str | None = None, 
             err = json.load(f)
     except (OSError, ValueError):
         pass
-    dest = os.path.join(wd.path, FAILED, f"{spec.dirname}.{time.strftime('%Y%m%d-%H%M%S')}.{uuid.uuid4().hex[:4]}")
-    os.makedirs(os.path.dirname(dest), exist_ok=True)
-    os.rename(tmp, dest)
+    dest = _to_failed(spec, tmp)
     log = os.path.join(dest, err.get("log", "log/"))
     if detail is not None:
         pass

@@ -27,18 +27,21 @@ class BuildSession(Session):
     """Reuses what exists, builds what is missing with ``jobs_n`` in parallel."""
 
     def __init__(self, repo, config, view, *, jobs_n: int | None = None, progress=None, live=None,
-                 needed: set | None = None, force: tuple = ()):
+                 needed: set | None = None, force: tuple = (), launcher=None):
         """``needed``: with ``--target``, the ids of the jobs to build (the targets and
         what they need); any other job is reused if it exists and skipped if not.
-        ``force``: names or methods of jobs rebuilt even if they exist."""
+        ``force``: names or methods of jobs rebuilt even if they exist.  ``launcher``:
+        where jobs run (executor.py; default: this machine's fork server)."""
         super().__init__(repo, config, view)
         self.needed, self.force = needed, tuple(force)
         if needed is not None:
             self.passthrough = (PlanStopped,)       # a script reading a skipped job stops there
-        from accelgit.build.launcher import Launcher
-        self.launcher = Launcher()
+        if launcher is None:
+            from accelgit.build.launcher import Launcher
+            launcher = Launcher()
+        self.launcher = launcher
         self.ctx = BuildContext(repo, config, self.store, view, self.launcher, live=live)
-        workers = max(1, jobs_n or os.cpu_count() or 1)
+        workers = max(1, jobs_n or launcher.slots() or os.cpu_count() or 1)
         self.pool = ThreadPoolExecutor(max_workers=workers)
         self.progress = progress
         self._futures: dict[str, Future] = {}
@@ -326,15 +329,19 @@ class InputFailed(AccelgitError):
 
 
 def run_build(repo, config, scripts: list[str] | None, *, jobs_n=None, progress=None, live=None,
-              cwd: str | None = None, needed=None, force: list[str] = ()) -> BuildSession:
+              cwd: str | None = None, needed=None, force: list[str] = (), executor: str | None = None,
+              scheduler: str | None = None) -> BuildSession:
     """Run the build scripts; with ``needed(view)`` (``--target``: the ids of the
     jobs to build), build only those (no run record is written: the scripts did
-    not all run to their end)."""
+    not all run to their end).  ``executor``, ``scheduler``: where jobs run
+    (executor.py; default: the config's ``[executor]``)."""
+    from accelgit.build.executor import make_launcher
     from accelgit.git.views import WorktreeView
     view = WorktreeView(repo)
     needed = needed(view) if needed is not None else None
+    launcher = make_launcher(config, executor, scheduler)
     session = BuildSession(repo, config, view, jobs_n=jobs_n, progress=progress, live=live, needed=needed,
-                           force=tuple(force))
+                           force=tuple(force), launcher=launcher)
     from accelgit.store.locks import session_lock
     hold = session_lock(session.store.target.path)    # gc removes no job while a build runs
     try:

@@ -76,6 +76,11 @@ COMMANDS: tuple[Cmd, ...] = (
                                                     "force_build=True (repeatable)"),
         Opt(("-q", "--quiet"), "quiet", "flag", help="print only errors: no progress, no summary"),
         Opt(("-v", "--verbose"), "verbose", "flag", help="show each job's output as it runs, and every job built"),
+        Opt(("--executor",), "executor", "str", "KIND", "where jobs run: local (this machine) or dask "
+                                                        "(a Dask cluster; default: [executor] kind)"),
+        Opt(("--scheduler",), "scheduler", "str", "ADDR", "the Dask scheduler, tcp://HOST:PORT (implies "
+                                                          "--executor dask; default: $ACCELGIT_DASK_SCHEDULER, "
+                                                          "[executor] address)"),
     ), "accelgit.commands.build:build_command", fast=True),
     Cmd("plan", "dry run: every job the scripts would use, reuse or build, and why", (
         SCRIPTS,

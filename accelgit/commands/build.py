@@ -10,7 +10,8 @@ LIST_UP_TO = 10        # built jobs listed one a line; more: a summary per metho
 
 
 def build_command(repo, config, *, cwd: str, as_json: bool, scripts: list[str], jobs: int | None,
-                  target: list[str], force: list[str], quiet: bool = False, verbose: bool = False) -> int:
+                  target: list[str], force: list[str], quiet: bool = False, verbose: bool = False,
+                  executor: str | None = None, scheduler: str | None = None) -> int:
     from accelgit.build.scheduler import run_build
     from accelgit.commands.output import emit, stdout_to_stderr
     if quiet and verbose:
@@ -28,7 +29,8 @@ def build_command(repo, config, *, cwd: str, as_json: bool, scripts: list[str], 
         needed = (lambda view: needed_for(repo, config, view, scripts or None, cwd, target)) if target else None
         try:
             session = run_build(repo, config, scripts or None, jobs_n=jobs, progress=progress,
-                                live=live, cwd=cwd, needed=needed, force=force)
+                                live=live, cwd=cwd, needed=needed, force=force, executor=executor,
+                                scheduler=scheduler)
         except BuildFailed as e:
             if as_json or not getattr(e, "records", None):
                 raise

@@ -23,7 +23,7 @@ from accelgit import __version__
 from accelgit.git.cachefile import read_json, write_json
 
 FILENAME = "accelgit-methods.json"
-VERSION = 1
+VERSION = 2          # 2: a method's declarations include its resources
 LIMIT = 20_000          # entries kept; the oldest go first
 
 

@@ -1,5 +1,5 @@
 """A method's declarations (SPEC §3): ``options``, ``jobs``, ``files``,
-``depend_extra``, ``equivalent_hashes``, ``description``, read from the AST
+``depend_extra``, ``equivalent_hashes``, ``description``, ``resources``, read from the AST
 as literals, so a method is never imported to plan or to compute an id, and
 the same code works for the work tree, the index and any commit."""
 from __future__ import annotations
@@ -14,7 +14,7 @@ from accelgit.core.errors import MethodError
 from accelgit.core.identity import decode_value, encode_value
 from accelgit.methods.imports import parse_source
 
-DECLARED = ("description", "options", "jobs", "files", "depend_extra", "equivalent_hashes")
+DECLARED = ("description", "options", "jobs", "files", "depend_extra", "equivalent_hashes", "resources")
 
 FUNCTIONS = ("prepare", "analysis", "synthesis")
 
@@ -34,6 +34,7 @@ class Method:
     sources: dict[str, str] = field(default_factory=dict)   # path -> blob sha1
     digest: str = ""
     equivalent: tuple[str, ...] = ()                         # older digests that stand for this one
+    resources: dict[str, Any] = field(default_factory=dict)  # asked of an executor's workers; not in the id
 
 # ---------------------------------------------------------------- literals
 
@@ -111,7 +112,7 @@ def to_cache(m: Method) -> dict:
     return {"description": m.description, "options": encode_value(m.options), "jobs": m.jobs,
             "files": list(m.files), "depend_extra": list(m.depend_extra),
             "equivalent_hashes": {k: list(v) for k, v in m.equivalent_hashes.items()},
-            "functions": list(m.functions)}
+            "functions": list(m.functions), "resources": m.resources}
 
 
 def from_cache(m: Method, d: dict) -> None:
@@ -122,6 +123,7 @@ def from_cache(m: Method, d: dict) -> None:
     m.files, m.depend_extra = tuple(d["files"]), tuple(d["depend_extra"])
     m.equivalent_hashes = {k: tuple(v) for k, v in d["equivalent_hashes"].items()}
     m.functions = tuple(d["functions"])
+    m.resources = dict(d["resources"])
 
 
 def _apply(m: Method, key: str, value: Any, where: str) -> None:
@@ -154,6 +156,12 @@ def _apply(m: Method, key: str, value: Any, where: str) -> None:
         if not isinstance(value, dict):
             raise MethodError(f"{where}: must be a dict {{verifier: (old digests...)}}")
         m.equivalent_hashes = {str(k): _names(v, where) for k, v in value.items()}
+    elif key == "resources":
+        if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, (int, float, str))
+                                                  and not isinstance(v, bool) for k, v in value.items()):
+            raise MethodError(f"{where}: must be a dict of resource name -> amount "
+                              f"(a number, or a size such as \"8GB\")")
+        m.resources = dict(value)
 
 
 def cut_equivalent_hashes(data: bytes, tree: ast.Module) -> bytes | None:

@@ -37,6 +37,7 @@ OUTPUT = "output"
 LOG = "log"
 RUN_FILE = ".run.json"          # what the job process needs besides job.json (exec'd jobs only)
 ERROR_FILE = ".error.json"      # a failed job's phase, error and log
+ATTEMPT_FILE = ".attempt.json"  # the Dask worker running the job (removed before the manifest)
 
 # -- in a workdir
 TMP, LOCKS, FAILED, RUNS, DAMAGED = ".tmp", ".locks", ".failed", ".runs", ".damaged"
@@ -44,6 +45,7 @@ UNTRUSTED = ".untrusted"
 SESSION_LOCK = ".session.lock"
 INDEX = "index.sqlite"
 DAMAGED_INDEX = INDEX + ".damaged"
+PROBE_PREFIX = "probe-"         # in .tmp/: written by a Dask worker, read by the client (shared filesystem?)
 
 _JOB_NAME = re.compile(r"^\w+-[0-9a-f]{12}$")      # method names may be any identifier
 
