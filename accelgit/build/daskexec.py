@@ -19,7 +19,7 @@ from concurrent.futures import CancelledError
 from accelgit.build import daskjob
 from accelgit.build.launcher import WorkerLost
 from accelgit.core.errors import EXIT_FAILED, AccelgitError, UsageError
-from accelgit.store.layout import ATTEMPT_FILE, PROBE_PREFIX
+from accelgit.store.layout import ATTEMPT_FILE, PROBE_PREFIX, TMP
 
 
 class ExecutorError(AccelgitError):
@@ -70,6 +70,15 @@ class DaskLauncher:
 
     def start(self) -> None:
         pass
+
+    def check_workdir(self, path: str) -> None:
+        """Stop (ExecutorError) unless every worker sees the workdir at ``path``."""
+        folder = os.path.join(path, TMP)
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as e:
+            raise ExecutorError(f"cannot write the workdir {path}: {e.strerror or e}") from None
+        self._probe(folder)
 
     def run(self, jobdir: str, tick=None, run: dict | None = None, resources: dict | None = None) -> int:
         """Run the job in ``jobdir`` as a Dask task; its exit code.  Raises WorkerLost

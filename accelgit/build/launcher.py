@@ -91,6 +91,9 @@ class Launcher:
                     slot[1] = 3
                     slot[0].set()
 
+    def check_workdir(self, path: str) -> None:
+        """Jobs of the workdir at ``path`` can run: here, nothing to check."""
+
     def slots(self) -> int | None:
         """Jobs that can run at once when -j is not given: None (the number of cores)."""
         return None

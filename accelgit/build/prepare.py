@@ -8,6 +8,7 @@ import json
 import os
 import posixpath
 import shutil
+import sys
 import threading
 import time
 import uuid
@@ -251,6 +252,7 @@ def _launch(prep: Prepared, ctx: BuildContext) -> int:
             code = ctx.launcher.run(prep.tmp, tick, prep.run, resources=spec.method.resources)
         except WorkerLost as e:
             lost = e
+            print(f"accelgit: note: job {spec.dirname}: {e}; running it again", file=sys.stderr)
             _fresh_folder(prep)
             continue
         if tick:

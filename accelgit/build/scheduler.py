@@ -346,6 +346,7 @@ def run_build(repo, config, scripts: list[str] | None, *, jobs_n=None, progress=
     hold = session_lock(session.store.target.path)    # gc removes no job while a build runs
     try:
         try:
+            launcher.check_workdir(session.store.target.path)    # a cluster's workers see it
             paths = find_scripts(view, config, scripts, cwd)
             done = []
             for script in paths:

@@ -68,6 +68,7 @@ def test_declarations_come_back_exactly(repo, parses):
         jobs = ("a", "[many]")
         files = ("data/x.txt",)
         depend_extra = ("notes.txt",)
+        resources = {"GPU": 2, "memory": "8GB"}
 
 
         def synthesis():
@@ -85,6 +86,7 @@ def test_declarations_come_back_exactly(repo, parses):
     assert parses == ["methods/m.py"]
     assert snapshot(cached) == snapshot(fresh) and cached.description == fresh.description
     assert cached.options["d"].isoformat() == "2024-02-29" and cached.options["$k"] == {"$date": 1}
+    assert cached.resources == fresh.resources == {"GPU": 2, "memory": "8GB"}
 
 
 @pytest.mark.parametrize("damage", ["garbage", "other-version", "wrong-shape"])

@@ -90,6 +90,7 @@ options = {"n": 3, "when": datetime.date(2020, 1, 2), "at": datetime.datetime(20
 jobs = ("src", "[many]")
 files = ("data/x.csv", "./data/../data/y.csv")
 depend_extra = ("notes.txt",)
+resources = {"GPU": 1, "memory": "8GB"}
 raise SystemExit("never run")
 def prepare(): pass
 def synthesis(): pass
@@ -101,6 +102,7 @@ def synthesis(): pass
     assert m.files == ("data/x.csv", "data/y.csv")
     assert m.depend_extra == ("notes.txt",)
     assert m.functions == ("prepare", "synthesis")
+    assert m.resources == {"GPU": 1, "memory": "8GB"}
 
 
 @pytest.mark.parametrize("src,message", [
@@ -112,6 +114,9 @@ def synthesis(): pass
     ("files = ('../etc/passwd',)\ndef synthesis(): pass\n", "methods/m.py:1: files: data file '../etc/passwd' is outside the repository"),
     ("files = ('/etc/passwd',)\ndef synthesis(): pass\n", "is outside the repository"),
     ("options = {'d': datetime.date(2020, 13, 1)}\ndef synthesis(): pass\n", "methods/m.py:1: options: bad date(...)"),
+    ("resources = {'GPU': True}\ndef synthesis(): pass\n", "methods/m.py:1: resources: must be a dict of resource "
+                                                           "name -> amount"),
+    ("resources = ['GPU']\ndef synthesis(): pass\n", "methods/m.py:1: resources: must be a dict"),
     ("x = 1\n", "methods/m.py: method 'm' defines none of prepare(), analysis(), synthesis()"),
     ("def synthesis(:\n", "methods/m.py:1: syntax error"),
 ])

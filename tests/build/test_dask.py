@@ -1,0 +1,298 @@
+"""The Dask executor (build/executor.py, daskexec.py, daskjob.py) against a
+real cluster: a ``dask scheduler`` and two ``dask worker`` processes on
+127.0.0.1, started once for this module and stopped by their pids."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import distributed
+import pytest
+from conftest import Repo, make_repo, write_files
+
+FAN_AND_CHAIN = {
+    "methods/a.py": """
+        import os
+        options = {"i": 0}
+
+        def synthesis(options):
+            return {"i": options.i, "ppid": os.getppid()}
+    """,
+    "methods/b.py": """
+        import os
+        jobs = ("src",)
+
+        def analysis(sliceno, jobs):
+            return jobs.src.load()["i"] + sliceno
+
+        def synthesis(analysis_res):
+            return {"sum": sum(analysis_res), "ppid": os.getppid()}
+    """,
+    "build.py": """
+        def main(urd):
+            for i in range(3):                  # a fan of three chains a -> b
+                urd.build("b", src=urd.build("a", i=i))
+    """,
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(pred, what: str, timeout: float = 60.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        got = pred()
+        if got:
+            return got
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Cluster:
+    """A scheduler and its workers, each a real process of Dask's own CLI."""
+
+    def __init__(self, base: Path):
+        self.base = base
+        self.address = f"tcp://127.0.0.1:{free_port()}"
+        self.procs: list[subprocess.Popen] = []
+        self.workers: dict[int, str] = {}          # pid -> its address
+        self.names: dict[str, int] = {}            # name -> pid
+        dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+        self.procs.append(self._spawn([*dask, "--host", "127.0.0.1", "--port", self.address.rsplit(":", 1)[1],
+                                       "--no-dashboard"], "scheduler"))
+
+    def _spawn(self, cmd: list[str], name: str, prefix: tuple = ()) -> subprocess.Popen:
+        log = open(self.base / f"{name}.log", "ab")
+        return subprocess.Popen([*prefix, *cmd], cwd=self.base, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def add_worker(self, name: str, *extra: str, prefix: tuple = ()) -> int:
+        """Start ``dask worker`` (no nanny: the pid is the worker's) and wait until it registered."""
+        cmd = [sys.executable, "-m", "distributed.cli.dask_worker", self.address, "--nthreads", "1", "--no-nanny",
+               "--no-dashboard", "--host", "127.0.0.1", "--name", name,
+               "--local-directory", str(self.base / name), *extra]
+        proc = self._spawn(cmd, name, prefix)
+        self.procs.append(proc)
+        with distributed.Client(self.address, timeout=30) as client:
+            def registered():
+                for addr, w in client.scheduler_info()["workers"].items():
+                    if w.get("name") == name and addr not in self.workers.values():
+                        return addr
+            self.workers[proc.pid] = wait_for(registered, f"worker {name}")
+        self.names[name] = proc.pid
+        return proc.pid
+
+    def stop(self, proc: subprocess.Popen) -> None:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.workers.pop(proc.pid, None)
+
+    def kill_worker(self, pid: int) -> None:
+        os.kill(pid, signal.SIGKILL)
+        proc = next(p for p in self.procs if p.pid == pid)
+        proc.wait(timeout=10)
+        self.workers.pop(pid, None)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    c = Cluster(tmp_path_factory.mktemp("dask"))
+    try:
+        c.add_worker("w1")
+        c.add_worker("w2", "--resources", "GPU=1")
+        yield c
+    finally:
+        for proc in reversed(c.procs):
+            c.stop(proc)
+
+
+def fan_repo(base: Path, name: str = "repo") -> Repo:
+    r = make_repo(base, name)
+    write_files(r, FAN_AND_CHAIN)
+    r.commit("fan")
+    return r
+
+
+def results(r: Repo) -> dict[str, dict]:
+    return {d: json.loads((r.workdir / d / "result.json").read_text()) for d in r.job_dirs()}
+
+
+def test_a_fan_and_chains_build_on_the_workers_with_the_ids_of_a_local_build(cluster: Cluster, tmp_path: Path):
+    here, there = fan_repo(tmp_path, "local"), fan_repo(tmp_path, "dask")
+    local = here.build()
+    remote = there.build("--executor", "dask", "--scheduler", cluster.address)
+    assert [j["action"] for j in remote["jobs"]] == ["built"] * 6
+    assert sorted(j["id"] for j in remote["jobs"]) == sorted(j["id"] for j in local["jobs"])
+    # each job process was a child of a worker process, and job.json says which worker, on which host
+    for d, res in results(there).items():
+        assert res["ppid"] in cluster.workers, (d, res, cluster.workers)
+        params = json.loads((there.workdir / d / "job.json").read_text())
+        assert params["executor"] == cluster.workers[res["ppid"]]
+        assert params["host"] == socket.gethostname()
+        assert not [n for n in os.listdir(there.workdir / d) if n.startswith(".")]     # no attempt or run file
+    assert {json.loads((here.workdir / d / "job.json").read_text())["executor"] for d in here.job_dirs()} == {"local"}
+    assert results(there)[next(d for d in there.job_dirs() if d.startswith("b-"))]["sum"] in (6, 10, 14)
+    # the config and the environment choose the executor too; nothing is built twice
+    there.write("accelgit.toml", '[executor]\nkind = "dask"\naddress = "tcp://127.0.0.1:1"\n')
+    again = there.run("build", "--json", env={"ACCELGIT_DASK_SCHEDULER": cluster.address}, check=True)
+    assert [j["action"] for j in json.loads(again.stdout)["jobs"]] == ["reused"] * 6
+    assert there.run("verify", "--all").returncode == 0
+
+
+def test_a_method_s_resources_pick_the_worker_that_has_them(cluster: Cluster, tmp_path: Path):
+    r = make_repo(tmp_path)
+    write_files(r, {
+        "methods/gpu.py": """
+            import os
+            resources = {"GPU": 1}
+
+            def synthesis():
+                return os.getppid()
+        """,
+        "methods/tpu.py": """
+            resources = {"TPU": 1}
+
+            def synthesis():
+                return 0
+        """,
+        "build.py": """
+            def main(urd):
+                urd.build("gpu")
+        """,
+        "build_tpu.py": """
+            def main(urd):
+                urd.build("tpu")
+        """,
+    })
+    r.commit("resources")
+    r.build("build.py", "--scheduler", cluster.address)
+    (job,) = r.job_dirs()
+    assert json.loads((r.workdir / job / "result.json").read_text()) == cluster.names["w2"]      # the GPU worker
+    proc = r.run("build", "build_tpu.py", "--scheduler", cluster.address)
+    assert proc.returncode == 1
+    assert "no Dask worker" in proc.stderr and "'TPU': 1" in proc.stderr and "GPU" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def _job_processes(pids) -> dict[int, int]:
+    """``{job process pid: its worker's pid}`` of the job processes running now."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmd = f.read()
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid in pids and b"accelgit.build.runner" in cmd:
+            found[int(entry)] = ppid
+    return found
+
+
+def test_a_worker_killed_mid_job_leaves_no_half_built_job(cluster: Cluster, tmp_path: Path):
+    r = make_repo(tmp_path)
+    write_files(r, {
+        "methods/slow.py": """
+            import time
+            options = {"i": 0}
+
+            def synthesis(options):
+                time.sleep(2)
+                return options.i
+        """,
+        "build.py": """
+            def main(urd):
+                for i in range(2):
+                    urd.build("slow", i=i)
+        """,
+    })
+    r.commit("slow")
+    env = dict(r.env)
+    build = subprocess.Popen([sys.executable, "-m", "accelgit", "build", "--json", "--scheduler", cluster.address],
+                             cwd=r.path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    running = wait_for(lambda: _job_processes(set(cluster.workers)), "a job process on a worker")
+    job_pid, victim = next(iter(running.items()))
+    cluster.kill_worker(victim)
+    try:
+        # the job process dies with its worker (it would sleep on for two seconds)
+        wait_for(lambda: not os.path.exists(f"/proc/{job_pid}") or
+                 open(f"/proc/{job_pid}/stat").read().rsplit(")", 1)[1].split()[0] == "Z",
+                 "the killed worker's job process to die", timeout=1)
+        out, err = build.communicate(timeout=120)
+    finally:
+        if build.poll() is None:
+            build.kill()
+            build.communicate()
+        cluster.add_worker("w1-again")
+    assert build.returncode == 0, err
+    assert "died while running it; running it again" in err, err
+    jobs = json.loads(out)["jobs"]
+    assert sorted(j["action"] for j in jobs) == ["built", "built"] and len({j["id"] for j in jobs}) == 2
+    for d in r.job_dirs():          # every job folder is a whole job, built by a living worker
+        assert (r.workdir / d / "manifest.json").is_file()
+        assert json.loads((r.workdir / d / "job.json").read_text())["executor"] in cluster.workers.values()
+    assert len(r.job_dirs()) == 2
+    assert len(os.listdir(r.workdir / ".failed")) == 1          # the lost attempt, for its logs
+    assert r.run("verify", "--all").returncode == 0
+
+
+def test_no_scheduler_is_one_line(tmp_path: Path):
+    r = fan_repo(tmp_path)
+    r.write("accelgit.toml", "[executor]\ntimeout = 0.5\n")
+    proc = r.run("build", "--scheduler", f"tcp://127.0.0.1:{free_port()}")
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("accelgit: cannot reach the Dask scheduler at tcp://127.0.0.1:")
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    assert r.job_dirs() == []
+
+
+def test_without_distributed_the_dask_executor_says_how_to_install_it(tmp_path: Path):
+    r = fan_repo(tmp_path)
+    # a folder first on the path whose 'distributed' cannot be imported, as when it is not installed
+    shadow = tmp_path / "shadow" / "distributed"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('No module named distributed')\n")
+    env = {"PYTHONPATH": f"{shadow.parent}{os.pathsep}{r.env['PYTHONPATH']}"}
+    proc = r.run("build", "--executor", "dask", "--scheduler", "tcp://127.0.0.1:1", env=env)
+    assert proc.returncode == 2
+    assert proc.stderr == ("accelgit: --executor dask needs the 'distributed' package: "
+                           "pip install 'accelgit[dask]'\n")
+    assert r.run("build", "--executor", "slurm").stderr == "accelgit: --executor slurm: must be one of local, dask\n"
+    assert r.job_dirs() == []
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None or os.geteuid() != 0, reason="needs unshare and root")
+def test_a_worker_that_does_not_see_the_workdir_stops_the_build(cluster: Cluster, tmp_path: Path):
+    r = fan_repo(tmp_path)
+    (r.workdir / ".tmp").mkdir(parents=True)
+    # this worker sees an empty folder of its own at the workdir's path (a mount namespace of its own)
+    blind = cluster.add_worker("blind", prefix=("unshare", "-m", "--propagation", "private", "sh", "-c",
+                                                f'mount -t tmpfs none "{r.workdir}" && exec "$0" "$@"'))
+    try:
+        proc = r.run("build", "--scheduler", cluster.address)
+    finally:
+        cluster.stop(next(p for p in cluster.procs if p.pid == blind))
+    assert proc.returncode == 1
+    assert proc.stderr.startswith(f"accelgit: the Dask worker {'tcp://127.0.0.1:'}"), proc.stderr
+    assert str(r.workdir / ".tmp") in proc.stderr and "shared" in proc.stderr
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    assert r.job_dirs() == []
