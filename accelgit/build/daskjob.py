@@ -1,8 +1,7 @@
 """What a Dask worker runs for accelgit (the client is daskexec.py): a job, in
-a subprocess of the worker (``python -m accelgit.build.runner JOBDIR``, as
-the local executor does with ACCELGIT_FORKSERVER=0), from the job folder the
-client prepared on the shared filesystem; the shared-filesystem probe; and
-the kill of running jobs on Ctrl-C.
+a process of the worker's own fork server (launcher.py, as a local build
+runs one), from the job folder the client prepared on the shared filesystem;
+the shared-filesystem probe; and the kill of running jobs on Ctrl-C.
 
 Workers import this module by name (the client sends references to its
 functions, not code): a worker needs accelgit installed, and ``distributed``,
@@ -19,16 +18,11 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
-import subprocess
-import sys
 import threading
 
-from accelgit.build.launcher import job_env
-from accelgit.store.layout import ATTEMPT_FILE, RUN_FILE
+from accelgit.store.layout import ATTEMPT_FILE
 
-_running: dict[str, subprocess.Popen] = {}      # job folder -> its job process, on this worker
 _lock = threading.Lock()
 
 
@@ -59,57 +53,30 @@ def run_job(jobdir: str, run: dict) -> dict:
         return {"lost": earlier, **me}
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         json.dump(me, f)
-    run_file = os.path.join(jobdir, RUN_FILE)
-    with open(run_file, "w", encoding="utf-8") as f:
-        json.dump(run, f)
-    die_with_me = _parent_death_signal()
-    proc = subprocess.Popen([sys.executable, "-m", "accelgit.build.runner", jobdir], env=job_env(), cwd=jobdir,
-                            stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_me)
-    with _lock:
-        _running[jobdir] = proc
-    try:
-        code = proc.wait()
-    finally:
-        with _lock:
-            _running.pop(jobdir, None)
-    try:
-        os.remove(run_file)
-    except OSError:
-        pass
+    code = _launcher().run(jobdir, None, run)
     return {"code": code, **me}
 
 
-def _parent_death_signal():
-    """A preexec_fn that has Linux kill the job process when the worker's thread
-    that started it dies (the worker SIGKILLed): no job runs on unwatched.
-    None elsewhere.  libc is looked up here, before the fork."""
-    if not sys.platform.startswith("linux"):
-        return None
-    import ctypes
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-    pr_set_pdeathsig = 1
+_server = None
 
-    def arm():
-        prctl(pr_set_pdeathsig, signal.SIGKILL)
-    return arm
+
+def _launcher():
+    """This worker's fork server (launcher.py), started by its first job: a job
+    costs a fork, not an interpreter start.  When the worker dies, the server
+    sees its pipe close and kills the jobs it runs (with their slices)."""
+    global _server
+    with _lock:
+        if _server is None:
+            from accelgit.build.launcher import Launcher
+            _server = Launcher()
+            _server.start()
+        return _server
 
 
 def kill_jobs(jobdirs: list[str]) -> int:
     """Kill the job processes (with their slice processes) of these folders
-    that run on this worker; how many."""
-    killed = 0
-    with _lock:
-        procs = [_running[d] for d in jobdirs if d in _running]
-    for proc in procs:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-            killed += 1
-        except (ProcessLookupError, PermissionError):
-            pass
-    return killed
+    that run on this worker (Ctrl-C in the build); how many."""
+    return _server.kill(jobdirs) if _server is not None else 0
 
 
 def probe(folder: str, token: str, dask_worker=None) -> str:

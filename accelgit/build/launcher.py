@@ -54,6 +54,7 @@ class Launcher:
         self._lock = threading.Lock()
         self._waiting: dict[str, list] = {}     # token -> [event, exit code]
         self._pids: dict[str, int] = {}          # token -> pid of each job process not yet reaped
+        self._tokens: dict[str, str] = {}        # job folder -> token, while it runs
         self._next = 0
         self.started = False                     # the fork server was started (by start or run)
 
@@ -114,11 +115,13 @@ class Launcher:
             self._next += 1
             tok = str(self._next)
             self._waiting[tok] = [ev, None]
+            self._tokens[jobdir] = tok
             self._proc.stdin.write(f"RUN {tok} {payload}\n".encode("ascii"))
             self._proc.stdin.flush()
         while not ev.wait(0.2 if tick else None):
             tick()
         with self._lock:
+            self._tokens.pop(jobdir, None)
             return self._waiting.pop(tok)[1]
 
     def _run_exec(self, jobdir: str, tick, run: dict | None) -> int:
@@ -136,6 +139,7 @@ class Launcher:
                                     stdin=subprocess.DEVNULL, start_new_session=True)
             with self._lock:
                 self._pids[str(proc.pid)] = proc.pid
+                self._tokens[jobdir] = str(proc.pid)
             # Wait for the exit without reaping: until the reap, the job's pid (its
             # group's id) cannot go to another process, so the kill below hits
             # only what the job left running (a background child would write
@@ -155,6 +159,7 @@ class Launcher:
             code = proc.wait()
             with self._lock:
                 self._pids.pop(str(proc.pid), None)
+                self._tokens.pop(jobdir, None)
             return code
         finally:
             if run_file is not None:
@@ -172,11 +177,13 @@ class Launcher:
         """Kill every running job with its process group (Ctrl-C, errors)."""
         with self._lock:
             pids = list(self._pids.values())
-        for pid in pids:
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+        _kill_groups(pids)
+
+    def kill(self, jobdirs) -> int:
+        """Kill the running jobs of these folders with their process groups; how many."""
+        with self._lock:
+            pids = [self._pids[t] for t in (self._tokens.get(d) for d in jobdirs) if t in self._pids]
+        return _kill_groups(pids)
 
     def close(self) -> None:
         if self._proc is not None:
@@ -189,3 +196,14 @@ class Launcher:
             except subprocess.TimeoutExpired:
                 self._proc.kill()
             self._proc = None
+
+
+def _kill_groups(pids) -> int:
+    killed = 0
+    for pid in pids:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+            killed += 1
+        except (ProcessLookupError, PermissionError):
+            pass
+    return killed

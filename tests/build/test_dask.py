@@ -17,23 +17,38 @@ import distributed
 import pytest
 from conftest import Repo, make_repo, write_files
 
+ANCESTORS = """
+    import os
+
+
+    def ancestors():
+        \"\"\"The pids above this process, its parent first.\"\"\"
+        pid, out = os.getpid(), []
+        while pid > 1:
+            with open(f"/proc/{pid}/stat") as f:
+                pid = int(f.read().rsplit(")", 1)[1].split()[1])
+            out.append(pid)
+        return out
+"""
+
 FAN_AND_CHAIN = {
+    "methods/_ps.py": ANCESTORS,
     "methods/a.py": """
-        import os
+        import _ps
         options = {"i": 0}
 
         def synthesis(options):
-            return {"i": options.i, "ppid": os.getppid()}
+            return {"i": options.i, "ancestors": _ps.ancestors()}
     """,
     "methods/b.py": """
-        import os
+        import _ps
         jobs = ("src",)
 
         def analysis(sliceno, jobs):
             return jobs.src.load()["i"] + sliceno
 
         def synthesis(analysis_res):
-            return {"sum": sum(analysis_res), "ppid": os.getppid()}
+            return {"sum": sum(analysis_res), "ancestors": _ps.ancestors()}
     """,
     "build.py": """
         def main(urd):
@@ -41,6 +56,54 @@ FAN_AND_CHAIN = {
                 urd.build("b", src=urd.build("a", i=i))
     """,
 }
+
+# a job that says it started (its pid, in a file in the folder ``note``) and then sleeps
+SLOW = {
+    "methods/slow.py": """
+        import os
+        import time
+        options = {"i": 0, "note": "", "secs": 2.0}
+
+        def synthesis(options):
+            with open(os.path.join(options.note, str(os.getpid())), "w") as f:
+                f.write(str(options.i))
+            time.sleep(options.secs)
+            return options.i
+    """,
+}
+
+
+def slow_repo(base: Path, note: Path, secs: float) -> Repo:
+    r = make_repo(base)
+    note.mkdir()
+    write_files(r, {**SLOW, "build.py": f"""
+        def main(urd):
+            for i in range(2):
+                urd.build("slow", i=i, note={str(note)!r}, secs={secs})
+    """})
+    r.commit("slow")
+    return r
+
+
+def started(note: Path) -> list[int]:
+    return [int(p.name) for p in note.iterdir()]
+
+
+def ancestors(pid: int) -> list[int]:
+    out = []
+    while pid > 1:
+        with open(f"/proc/{pid}/stat") as f:
+            pid = int(f.read().rsplit(")", 1)[1].split()[1])
+        out.append(pid)
+    return out
+
+
+def gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
 
 
 def free_port() -> int:
@@ -141,9 +204,9 @@ def test_a_fan_and_chains_build_on_the_workers_with_the_ids_of_a_local_build(clu
     assert sorted(j["id"] for j in remote["jobs"]) == sorted(j["id"] for j in local["jobs"])
     # each job process was a child of a worker process, and job.json says which worker, on which host
     for d, res in results(there).items():
-        assert res["ppid"] in cluster.workers, (d, res, cluster.workers)
+        (worker,) = [p for p in res["ancestors"] if p in cluster.workers]     # a job process is under a worker
         params = json.loads((there.workdir / d / "job.json").read_text())
-        assert params["executor"] == cluster.workers[res["ppid"]]
+        assert params["executor"] == cluster.workers[worker]
         assert params["host"] == socket.gethostname()
         assert not [n for n in os.listdir(there.workdir / d) if n.startswith(".")]     # no attempt or run file
     assert {json.loads((here.workdir / d / "job.json").read_text())["executor"] for d in here.job_dirs()} == {"local"}
@@ -158,12 +221,13 @@ def test_a_fan_and_chains_build_on_the_workers_with_the_ids_of_a_local_build(clu
 def test_a_method_s_resources_pick_the_worker_that_has_them(cluster: Cluster, tmp_path: Path):
     r = make_repo(tmp_path)
     write_files(r, {
+        "methods/_ps.py": ANCESTORS,
         "methods/gpu.py": """
-            import os
+            import _ps
             resources = {"GPU": 1}
 
             def synthesis():
-                return os.getppid()
+                return _ps.ancestors()
         """,
         "methods/tpu.py": """
             resources = {"TPU": 1}
@@ -183,60 +247,24 @@ def test_a_method_s_resources_pick_the_worker_that_has_them(cluster: Cluster, tm
     r.commit("resources")
     r.build("build.py", "--scheduler", cluster.address)
     (job,) = r.job_dirs()
-    assert json.loads((r.workdir / job / "result.json").read_text()) == cluster.names["w2"]      # the GPU worker
+    assert cluster.names["w2"] in json.loads((r.workdir / job / "result.json").read_text())     # the GPU worker
     proc = r.run("build", "build_tpu.py", "--scheduler", cluster.address)
     assert proc.returncode == 1
     assert "no Dask worker" in proc.stderr and "'TPU': 1" in proc.stderr and "GPU" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
 
 
-def _job_processes(pids) -> dict[int, int]:
-    """``{job process pid: its worker's pid}`` of the job processes running now."""
-    found = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                cmd = f.read()
-        except (OSError, ValueError, IndexError):
-            continue
-        if ppid in pids and b"accelgit.build.runner" in cmd:
-            found[int(entry)] = ppid
-    return found
-
-
 def test_a_worker_killed_mid_job_leaves_no_half_built_job(cluster: Cluster, tmp_path: Path):
-    r = make_repo(tmp_path)
-    write_files(r, {
-        "methods/slow.py": """
-            import time
-            options = {"i": 0}
-
-            def synthesis(options):
-                time.sleep(2)
-                return options.i
-        """,
-        "build.py": """
-            def main(urd):
-                for i in range(2):
-                    urd.build("slow", i=i)
-        """,
-    })
-    r.commit("slow")
-    env = dict(r.env)
+    note = tmp_path / "started"
+    r = slow_repo(tmp_path, note, 2.0)
     build = subprocess.Popen([sys.executable, "-m", "accelgit", "build", "--json", "--scheduler", cluster.address],
-                             cwd=r.path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    running = wait_for(lambda: _job_processes(set(cluster.workers)), "a job process on a worker")
-    job_pid, victim = next(iter(running.items()))
-    cluster.kill_worker(victim)
+                             cwd=r.path, env=r.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
+        job_pid = wait_for(lambda: started(note), "a job to start")[0]
+        victim = next(p for p in ancestors(job_pid) if p in cluster.workers)
+        cluster.kill_worker(victim)
         # the job process dies with its worker (it would sleep on for two seconds)
-        wait_for(lambda: not os.path.exists(f"/proc/{job_pid}") or
-                 open(f"/proc/{job_pid}/stat").read().rsplit(")", 1)[1].split()[0] == "Z",
-                 "the killed worker's job process to die", timeout=1)
+        wait_for(lambda: gone(job_pid), "the killed worker's job process to die", timeout=1)
         out, err = build.communicate(timeout=120)
     finally:
         if build.poll() is None:
@@ -253,6 +281,28 @@ def test_a_worker_killed_mid_job_leaves_no_half_built_job(cluster: Cluster, tmp_
     assert len(r.job_dirs()) == 2
     assert len(os.listdir(r.workdir / ".failed")) == 1          # the lost attempt, for its logs
     assert r.run("verify", "--all").returncode == 0
+
+
+def test_ctrl_c_cancels_the_tasks_and_kills_their_job_processes(cluster: Cluster, tmp_path: Path):
+    note = tmp_path / "started"
+    r = slow_repo(tmp_path, note, 30.0)
+    build = subprocess.Popen([sys.executable, "-m", "accelgit", "build", "--scheduler", cluster.address], cwd=r.path,
+                             env=r.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        pids = wait_for(lambda: len(started(note)) == 2 and started(note), "a job on each worker")
+        os.killpg(build.pid, signal.SIGINT)            # Ctrl-C in the build's terminal
+        out, err = build.communicate(timeout=30)
+    finally:
+        if build.poll() is None:
+            build.kill()
+            build.communicate()
+    assert build.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "accelgit: interrupted", err
+    wait_for(lambda: all(gone(p) for p in pids), "the job processes to end", timeout=5)
+    assert r.job_dirs() == []
+    with distributed.Client(cluster.address, timeout=10) as client:       # no task of the build is left
+        wait_for(lambda: not any(client.processing().values()), "idle workers", timeout=10)
 
 
 def test_no_scheduler_is_one_line(tmp_path: Path):
