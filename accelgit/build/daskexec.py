@@ -10,6 +10,7 @@ chosen (``pip install 'accelgit[dask]'``).
 """
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
@@ -46,7 +47,12 @@ class DaskLauncher:
             raise UsageError("--executor dask needs the scheduler's address: --scheduler tcp://HOST:8786, "
                              "$ACCELGIT_DASK_SCHEDULER or [executor] address")
         distributed = _distributed()
+        # its client logs (reconnecting, tracebacks) are not accelgit's output: what goes wrong is said in one line
+        for name in ["distributed", *logging.root.manager.loggerDict]:
+            if name.startswith("distributed"):
+                logging.getLogger(name).setLevel(logging.CRITICAL)
         self.address = address
+        self._stopping = False
         try:
             self.client = distributed.Client(address, timeout=timeout, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as e:
@@ -95,8 +101,10 @@ class DaskLauncher:
             self._futures[jobdir] = fut
         try:
             out = self._wait(fut, tick)
-        except CancelledError:              # Ctrl-C (kill_all)
-            return -signal.SIGKILL
+        except CancelledError:
+            if self._stopping:              # Ctrl-C (kill_all)
+                return -signal.SIGKILL
+            raise ExecutorError(f"the Dask scheduler at {self.address} cancelled the job (did it stop?)") from None
         finally:
             with self._lock:
                 self._futures.pop(jobdir, None)
@@ -180,6 +188,7 @@ class DaskLauncher:
 
     def kill_all(self) -> None:
         """Ctrl-C: cancel every task and kill the job processes they started."""
+        self._stopping = True
         with self._lock:
             futs = dict(self._futures)
         if not futs:
