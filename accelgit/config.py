@@ -60,6 +60,20 @@ def _expect(where: str, key: str, value: Any, kind: type | tuple, what: str) -> 
     return value
 
 
+def _choice(where: str, key: str, value: Any, choices: tuple) -> Any:
+    if value not in choices:
+        raise ConfigError(f"{where}: '{key}' must be one of {', '.join(repr(c) for c in choices)}, not {value!r}")
+    return value
+
+
+def _number(where: str, key: str, value: Any, unit: str, zero: bool) -> float:
+    """A number of ``unit``: 0 or more (``zero``), else more than 0."""
+    _expect(where, key, value, (int, float), f"a number of {unit}")
+    if isinstance(value, bool) or value < 0 or (value == 0 and not zero):
+        raise ConfigError(f"{where}: '{key}' must be a number of {unit}, {'0 or more' if zero else 'more than 0'}")
+    return value
+
+
 def _str_list(where: str, key: str, value: Any) -> list[str]:
     _expect(where, key, value, list, "a list of strings")
     for v in value:
@@ -99,15 +113,9 @@ def parse_config(data: dict, root: str, where: str) -> Config:
             _expect(where, key, value, dict, "a table")
             for gk, gv in value.items():
                 if gk == "keep":
-                    if gv not in GC_KEEP:
-                        raise ConfigError(f"{where}: 'gc.keep' must be one of {', '.join(repr(k) for k in GC_KEEP)}, "
-                                          f"not {gv!r}")
-                    cfg.gc_keep = gv
+                    cfg.gc_keep = _choice(where, "gc.keep", gv, GC_KEEP)
                 elif gk == "grace_days":
-                    _expect(where, "gc.grace_days", gv, (int, float), "a number of days")
-                    if isinstance(gv, bool) or gv < 0:
-                        raise ConfigError(f"{where}: 'gc.grace_days' must be a number of days, 0 or more")
-                    cfg.gc_grace_days = gv
+                    cfg.gc_grace_days = _number(where, "gc.grace_days", gv, "days", zero=True)
                 else:
                     raise ConfigError(f"{where}: unknown key 'gc.{gk}' (known: grace_days, keep)")
         elif key == "executor":
@@ -130,17 +138,11 @@ def _executor(cfg: Config, value: Any, where: str) -> None:
     _expect(where, "executor", value, dict, "a table")
     for k, v in value.items():
         if k == "kind":
-            if v not in EXECUTORS:
-                raise ConfigError(f"{where}: 'executor.kind' must be one of {', '.join(repr(e) for e in EXECUTORS)}, "
-                                  f"not {v!r}")
-            cfg.executor = v
+            cfg.executor = _choice(where, "executor.kind", v, EXECUTORS)
         elif k == "address":
             cfg.executor_address = _expect(where, "executor.address", v, str, "a string (tcp://host:port)")
         elif k == "timeout":
-            _expect(where, "executor.timeout", v, (int, float), "a number of seconds")
-            if isinstance(v, bool) or v <= 0:
-                raise ConfigError(f"{where}: 'executor.timeout' must be a number of seconds, more than 0")
-            cfg.executor_timeout = v
+            cfg.executor_timeout = _number(where, "executor.timeout", v, "seconds", zero=False)
         else:
             raise ConfigError(f"{where}: unknown key 'executor.{k}' (known: address, kind, timeout)")
 

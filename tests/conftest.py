@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -126,6 +127,17 @@ def read_record(path: Path) -> tuple[dict, list[dict]]:
 
 def write_record(path: Path, header: dict, jobs: list[dict]) -> None:
     path.write_text("".join(json.dumps(x) + "\n" for x in [header, *jobs]), encoding="utf-8")
+
+
+def wait_for(pred, what: str, timeout: float = 30.0):
+    """``pred()``'s first true value, asked every 20 ms; AssertionError after ``timeout`` seconds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        got = pred()
+        if got:
+            return got
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 def make_repo(base: Path, name: str = "repo") -> Repo:

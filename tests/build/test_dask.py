@@ -10,12 +10,11 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import distributed
 import pytest
-from conftest import Repo, make_repo, write_files
+from conftest import Repo, make_repo, wait_for, write_files
 
 ANCESTORS = """
     import os
@@ -112,16 +111,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for(pred, what: str, timeout: float = 60.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        got = pred()
-        if got:
-            return got
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 class Cluster:
     """A scheduler and its workers, each a real process of Dask's own CLI."""
 
@@ -152,7 +141,7 @@ class Cluster:
                 for addr, w in client.scheduler_info()["workers"].items():
                     if w.get("name") == name and addr not in self.workers.values():
                         return addr
-            self.workers[proc.pid] = wait_for(registered, f"worker {name}")
+            self.workers[proc.pid] = wait_for(registered, f"worker {name}", timeout=60)
         self.names[name] = proc.pid
         return proc.pid
 

@@ -10,11 +10,10 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from conftest import CHAIN, Repo, read_record, write_record
+from conftest import CHAIN, Repo, read_record, wait_for, write_record
 
 # A job that says it started (its pid, in the file named by $T_PIDFILE), then
 # sleeps $T_SLEEP seconds.  The environment does not enter a job's identity.
@@ -61,16 +60,6 @@ def start(repo: Repo, *args: str, env: dict | None = None, **kw) -> subprocess.P
     return subprocess.Popen([sys.executable, "-m", "accelgit", *args], cwd=repo.path, env=e,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True, preexec_fn=_as_from_a_terminal, **kw)
-
-
-def wait_for(pred, what: str, timeout: float = 30.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        got = pred()
-        if got:
-            return got
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def pid_gone(pid: int) -> bool:
