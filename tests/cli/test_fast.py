@@ -130,12 +130,15 @@ def test_argument_errors_are_one_line(args, message, capsys):
 
 
 @pytest.mark.parametrize("args, expected", [
-    (["build"], ("build", {"scripts": [], "jobs": None, "target": [], "force": [], "quiet": False, "verbose": False, "directory": None, "as_json": False})),
+    (["build"], ("build", {"scripts": [], "jobs": None, "target": [], "force": [], "quiet": False, "verbose": False, "executor": None, "scheduler": None, "directory": None, "as_json": False})),
     (["build", "a.py", "--json", "-j", "3", "b.py"],
-     ("build", {"scripts": ["a.py", "b.py"], "jobs": 3, "target": [], "force": [], "quiet": False, "verbose": False, "directory": None, "as_json": True})),
-    (["build", "--jobs=2", "-Cdir"], ("build", {"scripts": [], "jobs": 2, "target": [], "force": [], "quiet": False, "verbose": False, "directory": "dir", "as_json": False})),
-    (["build", "-j4", "-C", ""], ("build", {"scripts": [], "jobs": 4, "target": [], "force": [], "quiet": False, "verbose": False, "directory": "", "as_json": False})),
-    (["build", "-j", "2", "-j", "3"], ("build", {"scripts": [], "jobs": 3, "target": [], "force": [], "quiet": False, "verbose": False, "directory": None, "as_json": False})),
+     ("build", {"scripts": ["a.py", "b.py"], "jobs": 3, "target": [], "force": [], "quiet": False, "verbose": False, "executor": None, "scheduler": None, "directory": None, "as_json": True})),
+    (["build", "--jobs=2", "-Cdir"], ("build", {"scripts": [], "jobs": 2, "target": [], "force": [], "quiet": False, "verbose": False, "executor": None, "scheduler": None, "directory": "dir", "as_json": False})),
+    (["build", "-j4", "-C", ""], ("build", {"scripts": [], "jobs": 4, "target": [], "force": [], "quiet": False, "verbose": False, "executor": None, "scheduler": None, "directory": "", "as_json": False})),
+    (["build", "--scheduler", "tcp://h:8786", "--executor=dask"],
+     ("build", {"scripts": [], "jobs": None, "target": [], "force": [], "quiet": False, "verbose": False, "executor": "dask",
+                "scheduler": "tcp://h:8786", "directory": None, "as_json": False})),
+    (["build", "-j", "2", "-j", "3"], ("build", {"scripts": [], "jobs": 3, "target": [], "force": [], "quiet": False, "verbose": False, "executor": None, "scheduler": None, "directory": None, "as_json": False})),
     (["plan", "--staged", "--exit-code", "--json"],
      ("plan", {"scripts": [], "staged": True, "at": None, "exit_code": True, "verbose": False, "directory": None, "as_json": True})),
     (["plan", "--at", "HEAD~1", "x.py"],
