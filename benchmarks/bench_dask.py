@@ -5,9 +5,11 @@ processes on 127.0.0.1 (one thread each, no nanny) and stops them by pid.
     python benchmarks/bench_dask.py [N_TRIVIAL] [N_CPU] [CPU_SECONDS]
 
 1. Dispatch: N_TRIVIAL (default 200) trivial jobs, one at a time (-j 1),
-   locally and through one Dask worker.  A job's cost is (build - the same
-   build with every job reused) / N: the process start, the scripts and the
-   connection to the scheduler are paid once by both and left out.
+   locally and through one Dask worker (one thread), and through that worker
+   with -j 4 (tasks queue on the worker: the round trips overlap).  A job's
+   cost is (build - the same build with every job reused) / N: the process
+   start, the scripts and the connection to the scheduler are paid once and
+   left out.  The floor: one bare Dask task's round trip.
 2. Scale-out: a fan of N_CPU (default 16) jobs of CPU_SECONDS (default 1) of
    CPU each: local -j 1 and -j 2, then Dask with 1 and 2 workers.  Speed-up
    is against local -j 1; efficiency is the speed-up per worker (or per -j).
@@ -78,6 +80,20 @@ def wait_workers(address: str, n: int) -> None:
         c.wait_for_workers(n, timeout=60)
 
 
+def round_trip(address: str, n: int = 100) -> float:
+    """Seconds from submitting a task that adds two numbers to having its result."""
+    import operator
+
+    import distributed
+    with distributed.Client(address, timeout=30) as c:
+        for i in range(10):
+            c.submit(operator.add, 1, i, pure=False).result()
+        t = time.perf_counter()
+        for i in range(n):
+            c.submit(operator.add, 1, i, pure=False).result()
+        return (time.perf_counter() - t) / n
+
+
 def main():
     n_trivial = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     n_cpu = int(sys.argv[2]) if len(sys.argv) > 2 else 16
@@ -106,17 +122,20 @@ def main():
         wait_workers(address, 1)
         dask = ("--scheduler", address)
 
-        print(f"1. dispatch: {n_trivial} trivial jobs, -j 1 (best of {REPEAT})")
-        for label, extra in (("local fork server", ()), ("Dask, 1 worker", dask)):
-            build(repo, env, "build_trivial.py", "-j", "1", *extra)        # warm: caches, the worker's fork server
+        print(f"1. dispatch: {n_trivial} trivial jobs (best of {REPEAT})")
+        print(f"   {'a bare Dask task':27} {round_trip(address) * 1000:6.1f} ms  (submit to result, one at a time: "
+              f"the floor)")
+        for label, extra in (("local fork server, -j 1", ("-j", "1")), ("Dask, 1 worker, -j 1", ("-j", "1", *dask)),
+                             ("Dask, 1 worker, -j 4", ("-j", "4", *dask))):
+            build(repo, env, "build_trivial.py", *extra)        # warm: caches, the worker's fork server
             per_job = []
             for _ in range(REPEAT):
                 fresh(repo)
-                built, jobs = build(repo, env, "build_trivial.py", "-j", "1", *extra)
-                reused, again = build(repo, env, "build_trivial.py", "-j", "1", *extra)
+                built, jobs = build(repo, env, "build_trivial.py", *extra)
+                reused, again = build(repo, env, "build_trivial.py", *extra)
                 assert all(j["action"] == "built" for j in jobs) and all(j["action"] == "reused" for j in again)
                 per_job.append((built - reused) / n_trivial)
-            print(f"   {label:18} {min(per_job) * 1000:6.1f} ms/job  (runs: "
+            print(f"   {label:27} {min(per_job) * 1000:6.1f} ms/job  (runs: "
                   f"{', '.join(f'{x * 1000:.1f}' for x in per_job)})")
         fresh(repo)
 
