@@ -32,23 +32,16 @@ class WorkerLost(AccelgitError):
     exit_code = EXIT_FAILED
 
 
-def job_env(env: dict | None = None) -> dict:
-    """The environment of a job process: ``env`` (default: this process's) with
-    the folder above accelgit/ first on PYTHONPATH, so that it runs this accelgit."""
-    env = dict(os.environ if env is None else env)
-    import accelgit
-    pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(accelgit.__file__)))
-    env["PYTHONPATH"] = pkg_parent + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    return env
-
-
 class Launcher:
     """Runs job directories to completion; thread-safe; ``run`` blocks."""
 
     kind = "local"          # job.json's ``executor``
 
     def __init__(self, env: dict | None = None):
-        self.env = job_env(env)
+        self.env = dict(os.environ if env is None else env)
+        import accelgit
+        pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(accelgit.__file__)))     # the folder above accelgit/
+        self.env["PYTHONPATH"] = pkg_parent + (os.pathsep + self.env["PYTHONPATH"] if self.env.get("PYTHONPATH") else "")
         self.use_server = self.env.get("ACCELGIT_FORKSERVER", "1") != "0" and hasattr(os, "fork")
         self._proc: subprocess.Popen | None = None
         self._lock = threading.Lock()

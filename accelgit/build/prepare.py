@@ -16,6 +16,7 @@ import uuid
 from accelgit import __version__
 from accelgit.api.spec import JobSpec
 from accelgit.build.faults import pause
+from accelgit.build.joblogs import log_text, tailer
 from accelgit.build.launcher import WorkerLost
 from accelgit.core.errors import AccelgitError
 from accelgit.core.identity import git_blob_sha1
@@ -247,7 +248,7 @@ def _launch(prep: Prepared, ctx: BuildContext) -> int:
     LOST_TRIES times."""
     spec = prep.spec
     for _ in range(LOST_TRIES):
-        tick = _tailer(prep.tmp, spec.dirname, ctx.live) if ctx.live else None
+        tick = tailer(prep.tmp, spec.dirname, ctx.live) if ctx.live else None
         try:
             code = ctx.launcher.run(prep.tmp, tick, prep.run, resources=spec.method.resources)
         except WorkerLost as e:
@@ -366,7 +367,7 @@ def _failure(spec: JobSpec, tmp: str, code: int, detail: str | None = None, root
     failure = JobFailed(spec, detail, log)
     # the method ran from tmp/source/<repo path>: its frames name the repo's own files (the
     # copies are the committed or working content the job hashed), everything else the kept folder
-    text = _log_text(dest, err.get("log"))
+    text = log_text(dest, err.get("log"))
     if root:
         text = text.replace(os.path.join(tmp, SOURCE) + os.sep, root.rstrip(os.sep) + os.sep)
     failure.traceback = text.replace(tmp + os.sep, dest + os.sep)
@@ -381,44 +382,3 @@ def _space_left(path: str) -> str:
         return ""
     free = st.f_bavail * st.f_frsize
     return f": no space left on the device of {path} ({free // 1024} kB free)" if free < (1 << 20) else ""
-
-
-def _log_text(jobdir: str, rel: str | None) -> str:
-    if not rel:
-        return ""
-    p = os.path.join(jobdir, rel)
-    paths = [os.path.join(p, n) for n in sorted(os.listdir(p))] if os.path.isdir(p) else [p]
-    out = []
-    for q in paths:
-        try:
-            with open(q, encoding="utf-8", errors="replace") as f:
-                text = f.read()
-        except OSError:
-            continue
-        if "Traceback" in text or "accelgit:" in text:
-            out.append(text[-4000:])
-    return "".join(out)
-
-
-def _tailer(tmp: str, dirname: str, show):
-    """A callable that shows new log output of a running job."""
-    offsets: dict[str, int] = {}
-    logdir = os.path.join(tmp, LOG)
-
-    def tick():
-        try:
-            names = sorted(os.listdir(logdir))
-        except FileNotFoundError:
-            return
-        for n in names:
-            p = os.path.join(logdir, n)
-            try:
-                with open(p, "rb") as f:
-                    f.seek(offsets.get(n, 0))
-                    data = f.read()
-            except OSError:
-                continue
-            if data:
-                offsets[n] = offsets.get(n, 0) + len(data)
-                show(dirname, data.decode("utf-8", "replace"))
-    return tick
