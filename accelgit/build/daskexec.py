@@ -51,6 +51,7 @@ class DaskLauncher:
         for name in ["distributed", *logging.root.manager.loggerDict]:
             if name.startswith("distributed"):
                 logging.getLogger(name).setLevel(logging.CRITICAL)
+        _check_address(address)
         self.address = address
         self._stopping = False
         try:
@@ -71,8 +72,16 @@ class DaskLauncher:
 
     def slots(self) -> int:
         """The threads of the cluster's workers: the default -j."""
-        workers = self.client.scheduler_info().get("workers", {})
-        return sum(w.get("nthreads", 1) for w in workers.values()) or 1
+        return sum(w.get("nthreads", 1) for w in self._workers().values()) or 1
+
+    def _workers(self) -> dict:
+        """``{address: info}`` of every connected worker (some versions of Dask
+        list only the first few unless asked for all)."""
+        try:
+            info = self.client.scheduler_info(n_workers=-1)
+        except TypeError:                   # a Dask older than that argument lists all
+            info = self.client.scheduler_info()
+        return info.get("workers", {})
 
     def start(self) -> None:
         pass
@@ -142,7 +151,7 @@ class DaskLauncher:
             res = {k: parse_bytes(v) if isinstance(v, str) else v for k, v in resources.items()}
         except ValueError as e:
             raise ExecutorError(f"resources {resources!r}: {_line(e)}") from None
-        workers = self.client.scheduler_info().get("workers", {}).values()
+        workers = self._workers().values()
         if not any(all(w.get("resources", {}).get(k, 0) >= v for k, v in res.items()) for w in workers):
             have = sorted({k for w in workers for k in w.get("resources", {})})
             raise ExecutorError(f"no Dask worker at {self.address} has the resources {resources!r} (workers "
@@ -204,6 +213,19 @@ class DaskLauncher:
             self.client.close(timeout=5)
         except Exception:  # noqa: BLE001 - closing a dead connection
             pass
+
+
+def _check_address(address: str) -> None:
+    """A malformed address is a usage error, said before any connection is tried."""
+    from distributed.comm import registry
+    from distributed.comm.addressing import parse_address, parse_host_port
+    try:
+        scheme, loc = parse_address(address, strict=False)
+        registry.get_backend(scheme)
+        if scheme in ("tcp", "tls", "ws", "wss"):
+            parse_host_port(loc)
+    except ValueError as e:
+        raise UsageError(f"bad Dask scheduler address {address!r} ({_line(e)}): expected tcp://HOST:PORT") from None
 
 
 def _line(e: BaseException) -> str:

@@ -302,6 +302,10 @@ def test_no_scheduler_is_one_line(tmp_path: Path):
     assert proc.stderr.startswith("accelgit: cannot reach the Dask scheduler at tcp://127.0.0.1:")
     assert proc.stderr.count("\n") == 1, proc.stderr
     assert r.job_dirs() == []
+    proc = r.run("build", "--scheduler", "tcp://127.0.0.1:port")
+    assert proc.returncode == 2 and proc.stderr == ("accelgit: bad Dask scheduler address 'tcp://127.0.0.1:port' "
+                                                    "(invalid literal for int() with base 10: 'port'): expected "
+                                                    "tcp://HOST:PORT\n"), proc.stderr
     # a configured cluster that is down: --executor local builds here all the same
     r.write("accelgit.toml", f'[executor]\nkind = "dask"\naddress = "tcp://127.0.0.1:{free_port()}"\ntimeout = 0.5\n')
     assert r.run("build").stderr.startswith("accelgit: cannot reach the Dask scheduler")
