@@ -11,8 +11,10 @@ processes on 127.0.0.1 (one thread each, no nanny) and stops them by pid.
    start, the scripts and the connection to the scheduler are paid once and
    left out.  The floor: one bare Dask task's round trip.
 2. Scale-out: a fan of N_CPU (default 16) jobs of CPU_SECONDS (default 1) of
-   CPU each: local -j 1 and -j 2, then Dask with 1 and 2 workers.  Speed-up
-   is against local -j 1; efficiency is the speed-up per worker (or per -j).
+   CPU each: local -j 1 and -j 2, and Dask with two workers at -j 1 (one task
+   in flight: one worker busy) and -j 2 (both), in interleaved rounds so that
+   every configuration sees the same load of a shared machine.  Speed-up is
+   against local -j 1; efficiency is the speed-up per busy worker (or per -j).
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -139,21 +142,24 @@ def main():
                   f"{', '.join(f'{x * 1000:.1f}' for x in per_job)})")
         fresh(repo)
 
-        print(f"2. scale-out: {n_cpu} jobs x {secs:g} s of CPU")
-        rows = []
-        for label, n, extra in (("local -j 1", 1, ()), ("local -j 2", 2, ()), ("Dask, 1 worker", 1, dask),
-                                ("Dask, 2 workers", 2, dask)):
-            if label == "Dask, 2 workers":
-                worker("w2")
-                wait_workers(address, 2)
-            fresh(repo)
-            wall, jobs = build(repo, env, "build_cpu.py", "-j", str(n), *extra)
-            assert all(j["action"] == "built" for j in jobs)
-            rows.append((label, n, wall))
-        serial = rows[0][2]
-        print(f"   {'':18} {'wall s':>7} {'speed-up':>9} {'efficiency':>11}")
-        for label, n, wall in rows:
-            print(f"   {label:18} {wall:7.2f} {serial / wall:9.2f} {serial / wall / n:11.2f}")
+        print(f"2. scale-out: {n_cpu} jobs x {secs:g} s of CPU (median of {REPEAT} rounds, interleaved)")
+        worker("w2")
+        wait_workers(address, 2)
+        configs = (("local -j 1", 1, ()), ("local -j 2", 2, ()), ("Dask, 1 worker busy (-j 1)", 1, dask),
+                   ("Dask, 2 workers (-j 2)", 2, dask))
+        walls: dict[str, list] = {label: [] for label, _, _ in configs}
+        for _ in range(REPEAT):       # each round runs every configuration: all of them see the same load
+            for label, n, extra in configs:
+                fresh(repo)
+                wall, jobs = build(repo, env, "build_cpu.py", "-j", str(n), *extra)
+                assert all(j["action"] == "built" for j in jobs)
+                walls[label].append(wall)
+        serial = statistics.median(walls["local -j 1"])
+        print(f"   {'':27} {'wall s':>7} {'speed-up':>9} {'efficiency':>11}  runs")
+        for label, n, _ in configs:
+            wall = statistics.median(walls[label])
+            print(f"   {label:27} {wall:7.2f} {serial / wall:9.2f} {serial / wall / n:11.2f}  "
+                  f"{', '.join(f'{w:.1f}' for w in walls[label])}")
     finally:
         for p in reversed(procs):
             try:
