@@ -130,7 +130,7 @@ class DaskLauncher:
         while True:
             try:
                 return fut.result(timeout=0.2 if tick else None)
-            except TimeoutError:
+            except (TimeoutError, distributed.TimeoutError):
                 if fut.done():
                     continue
                 tick()
