@@ -110,9 +110,9 @@ def main():
     procs = []
 
     def spawn(args, name):
-        log = open(os.path.join(base, f"{name}.log"), "ab")
-        procs.append(subprocess.Popen([sys.executable, "-m", *args], cwd=base, env=env, stdout=log,
-                                      stderr=subprocess.STDOUT, start_new_session=True))
+        with open(os.path.join(base, f"{name}.log"), "ab") as log:
+            procs.append(subprocess.Popen([sys.executable, "-m", *args], cwd=base, env=env, stdout=log,
+                                          stderr=subprocess.STDOUT, start_new_session=True))
 
     def worker(name):
         spawn(["distributed.cli.dask_worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard",

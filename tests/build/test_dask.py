@@ -125,9 +125,9 @@ class Cluster:
                                        "--no-dashboard"], "scheduler"))
 
     def _spawn(self, cmd: list[str], name: str, prefix: tuple = ()) -> subprocess.Popen:
-        log = open(self.base / f"{name}.log", "ab")
-        return subprocess.Popen([*prefix, *cmd], cwd=self.base, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        with open(self.base / f"{name}.log", "ab") as log:
+            return subprocess.Popen([*prefix, *cmd], cwd=self.base, stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, start_new_session=True)
 
     def add_worker(self, name: str, *extra: str, prefix: tuple = ()) -> int:
         """Start ``dask worker`` (no nanny: the pid is the worker's) and wait until it registered."""
