@@ -69,7 +69,8 @@ COMMANDS: tuple[Cmd, ...] = (
         "accelgit.commands.init:init_command"),
     Cmd("build", "run build scripts: build what is missing, reuse the rest", (
         SCRIPTS,
-        Opt(("-j", "--jobs"), "jobs", "int", "N", "jobs in parallel (default: the number of cores)"),
+        Opt(("-j", "--jobs"), "jobs", "int", "N", "jobs in parallel (default: the number of cores; with Dask, the "
+                                                 "threads of the workers)"),
         Opt(("--target",), "target", "strs", "NAME", "build only this job (a job name or method) and what it "
                                                       "needs, nothing downstream (repeatable)"),
         Opt(("--force",), "force", "strs", "NAME", "rebuild this job (a name or method) even if it exists, as "
