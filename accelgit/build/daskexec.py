@@ -15,6 +15,7 @@ import os
 import signal
 import threading
 import uuid
+import warnings
 from concurrent.futures import CancelledError
 
 from accelgit.build import daskjob
@@ -47,10 +48,11 @@ class DaskLauncher:
             raise UsageError("--executor dask needs the scheduler's address: --scheduler tcp://HOST:8786, "
                              "$ACCELGIT_DASK_SCHEDULER or [executor] address")
         distributed = _distributed()
-        # its client logs (reconnecting, tracebacks) are not accelgit's output: what goes wrong is said in one line
+        # its client's logs and warnings (reconnecting, tracebacks) are not accelgit's output: what goes wrong is said in one line
         for name in ["distributed", *logging.root.manager.loggerDict]:
             if name.startswith("distributed"):
                 logging.getLogger(name).setLevel(logging.CRITICAL)
+        warnings.filterwarnings("ignore", module=r"distributed(\.|$)")     # (versions of the workers, say)
         _check_address(address)
         self.address = address
         self._stopping = False
@@ -169,6 +171,7 @@ class DaskLauncher:
             token = f"{PROBE_PREFIX}{uuid.uuid4().hex[:12]}"
             got = self.client.run(daskjob.probe, folder, token, on_error="return")
             try:
+                me = _owner_here(folder, token)
                 for worker, path in got.items():
                     if isinstance(path, BaseException):
                         raise ExecutorError(f"the Dask worker {worker} cannot write the workdir {folder} "
@@ -183,6 +186,12 @@ class DaskLauncher:
                         raise ExecutorError(f"the Dask worker {worker} does not see the workdir {folder} that "
                                             f"this machine sees: it needs a filesystem shared with this machine, "
                                             f"at the same path")
+                    owner = os.stat(path).st_uid
+                    if owner != me:
+                        raise ExecutorError(f"the Dask worker {worker} writes the workdir {folder} as another user "
+                                            f"(uid {owner}, this build: uid {me}): it could not write the job "
+                                            f"folders, which only their builder may open; run the workers as "
+                                            f"this user")
             finally:
                 for path in got.values():
                     if isinstance(path, str):
@@ -213,6 +222,18 @@ class DaskLauncher:
             self.client.close(timeout=5)
         except Exception:  # noqa: BLE001 - closing a dead connection
             pass
+
+
+def _owner_here(folder: str, token: str) -> int:
+    """The owner a file this process writes in ``folder`` gets (the filesystem
+    may map users: the workers' files are compared with this one)."""
+    path = os.path.join(folder, f"{token}-client")
+    with open(path, "w", encoding="utf-8"):
+        pass
+    try:
+        return os.stat(path).st_uid
+    finally:
+        os.remove(path)
 
 
 def _check_address(address: str) -> None:

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import distributed
@@ -343,3 +344,29 @@ def test_a_worker_that_does_not_see_the_workdir_stops_the_build(cluster: Cluster
     assert str(r.workdir / ".tmp") in proc.stderr and "shared" in proc.stderr
     assert proc.stderr.count("\n") == 1, proc.stderr
     assert r.job_dirs() == []
+
+
+@pytest.mark.skipif(shutil.which("setpriv") is None or os.geteuid() != 0, reason="needs setpriv and root")
+def test_a_worker_running_as_another_user_stops_the_build(cluster: Cluster):
+    base = Path(tempfile.mkdtemp(prefix="accelgit-dask-uid-"))      # pytest's folders are closed to other users
+    try:
+        os.chmod(base, 0o755)
+        r = fan_repo(base)
+        (r.workdir / ".tmp").mkdir(parents=True)
+        os.chmod(r.workdir / ".tmp", 0o1777)        # it could write a probe there, not into a job's 0700 folder
+        local = base / "scratch"
+        local.mkdir(mode=0o777)
+        os.chmod(local, 0o777)
+        other = cluster.add_worker("nobody", "--local-directory", str(local),
+                                   prefix=("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"))
+        try:
+            proc = r.run("build", "--scheduler", cluster.address)
+        finally:
+            cluster.stop(next(p for p in cluster.procs if p.pid == other))
+        assert proc.returncode == 1
+        assert proc.stderr.startswith("accelgit: the Dask worker tcp://127.0.0.1:"), proc.stderr
+        assert "as another user (uid 65534, this build: uid 0)" in proc.stderr, proc.stderr
+        assert proc.stderr.count("\n") == 1, proc.stderr
+        assert r.job_dirs() == []
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
