@@ -1,7 +1,8 @@
 """The executor seam: where a build's jobs run.  ``local``: this machine's
 fork server (launcher.py); ``dask``: a Dask distributed cluster (daskexec.py).
 Both are launchers: ``run(jobdir, tick, run, resources) -> exit code``, with
-``start``, ``slots``, ``placement``, ``kill_all`` and ``close``."""
+``start``, ``check_workdir``, ``slots``, ``placement``, ``kill_all`` and
+``close``."""
 from __future__ import annotations
 
 import os
