@@ -68,6 +68,7 @@ class DaskLauncher:
         self._lock = threading.Lock()
         self._futures: dict[str, object] = {}        # job folder -> its task's future
         self._placed: dict[str, dict] = {}
+        self._trusted: list[str] | None = None      # the public keys this build trusts
         self._probing: dict[str, threading.Lock] = {}
         self._probed: set[str] = set()
         self.started = True
@@ -102,9 +103,13 @@ class DaskLauncher:
         when the worker running it died, ExecutorError when the cluster failed."""
         self._probe(os.path.dirname(jobdir))
         res = self._resources(resources)
+        if self._trusted is None:
+            from accelgit.store import keys
+            self._trusted = keys.trusted_texts()
+        run = dict(run or {}, trusted_keys=self._trusted)     # a job loads inputs signed by keys trusted here
         name = os.path.basename(jobdir).split(".", 1)[0]
         try:
-            fut = self.client.submit(daskjob.run_job, jobdir, run or {}, key=f"accelgit-{name}-{uuid.uuid4().hex[:8]}",
+            fut = self.client.submit(daskjob.run_job, jobdir, run, key=f"accelgit-{name}-{uuid.uuid4().hex[:8]}",
                                      pure=False, resources=res)
         except Exception as e:  # noqa: BLE001 - the client is closed or the scheduler gone
             raise ExecutorError(f"could not submit {name} to the Dask scheduler at {self.address}: {_line(e)}") from None

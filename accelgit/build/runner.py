@@ -168,6 +168,9 @@ def run_job(jobdir: str, run: dict | None = None) -> int:
     if run is None:
         with open(os.path.join(jobdir, RUN_FILE), encoding="utf-8") as f:
             run = json.load(f)
+    if run.get("trusted_keys"):        # run by a Dask worker: the keys its build trusts
+        from accelgit.store import keys
+        keys.also_trust(run["trusted_keys"])
     out = os.path.join(jobdir, OUTPUT)
     os.chdir(out)
     profile = {"start": datetime.datetime.now(datetime.timezone.utc).isoformat(), "phases": {}}

@@ -27,19 +27,19 @@ class BuildSession(Session):
     """Reuses what exists, builds what is missing with ``jobs_n`` in parallel."""
 
     def __init__(self, repo, config, view, *, jobs_n: int | None = None, progress=None, live=None,
-                 needed: set | None = None, force: tuple = (), launcher=None):
+                 needed: set | None = None, force: tuple = (), executor: str | None = None,
+                 scheduler: str | None = None):
         """``needed``: with ``--target``, the ids of the jobs to build (the targets and
         what they need); any other job is reused if it exists and skipped if not.
-        ``force``: names or methods of jobs rebuilt even if they exist.  ``launcher``:
-        where jobs run (executor.py; default: this machine's fork server)."""
+        ``force``: names or methods of jobs rebuilt even if they exist.  ``executor``,
+        ``scheduler``: where jobs run (executor.py; default: the config's ``[executor]``)."""
         super().__init__(repo, config, view)
         self.needed, self.force = needed, tuple(force)
         if needed is not None:
             self.passthrough = (PlanStopped,)       # a script reading a skipped job stops there
-        if launcher is None:
-            from accelgit.build.launcher import Launcher
-            launcher = Launcher()
-        self.launcher = launcher
+        from accelgit.build.executor import make_launcher
+        # after the store: it hands the config's trusted keys down in the environment a launcher copies
+        self.launcher = launcher = make_launcher(config, executor, scheduler)
         self.ctx = BuildContext(repo, config, self.store, view, self.launcher, live=live)
         workers = max(1, jobs_n or launcher.slots() or os.cpu_count() or 1)
         self.pool = ThreadPoolExecutor(max_workers=workers)
@@ -335,18 +335,16 @@ def run_build(repo, config, scripts: list[str] | None, *, jobs_n=None, progress=
     jobs to build), build only those (no run record is written: the scripts did
     not all run to their end).  ``executor``, ``scheduler``: where jobs run
     (executor.py; default: the config's ``[executor]``)."""
-    from accelgit.build.executor import make_launcher
     from accelgit.git.views import WorktreeView
     view = WorktreeView(repo)
     needed = needed(view) if needed is not None else None
-    launcher = make_launcher(config, executor, scheduler)
     session = BuildSession(repo, config, view, jobs_n=jobs_n, progress=progress, live=live, needed=needed,
-                           force=tuple(force), launcher=launcher)
+                           force=tuple(force), executor=executor, scheduler=scheduler)
     from accelgit.store.locks import session_lock
     hold = session_lock(session.store.target.path)    # gc removes no job while a build runs
     try:
         try:
-            launcher.check_workdir(session.store.target.path)    # a cluster's workers see it
+            session.launcher.check_workdir(session.store.target.path)    # a cluster's workers see it
             paths = find_scripts(view, config, scripts, cwd)
             done = []
             for script in paths:

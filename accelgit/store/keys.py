@@ -217,6 +217,22 @@ def hand_down(config) -> None:
         _trusted = None
 
 
+def also_trust(texts: list[str]) -> None:
+    """Trust these public keys too, in this process and its children: a job run
+    on a Dask worker trusts the keys its build trusts (build/daskexec.py)."""
+    global _trusted
+    have = os.environ.get(ENV_TRUSTED, "").split()
+    extra = [t for t in texts if t not in have]
+    if extra:
+        os.environ[ENV_TRUSTED] = " ".join(have + extra)
+        _trusted = None
+
+
+def trusted_texts() -> list[str]:
+    """Every trusted public key (your own first), written ``ed25519:BASE64``."""
+    return [public_text(raw) for raw in trusted().values()]
+
+
 _trusted: dict | None = None
 
 

@@ -126,8 +126,11 @@ class Cluster:
                                        "--no-dashboard"], "scheduler"))
 
     def _spawn(self, cmd: list[str], name: str, prefix: tuple = ()) -> subprocess.Popen:
+        # the workers' user config is not the builds' (no shared home): their own signing key,
+        # so a job that loads an input trusts it only by the keys its build hands down
+        env = dict(os.environ, XDG_CONFIG_HOME=str(self.base / "worker-config"))
         with open(self.base / f"{name}.log", "ab") as log:
-            return subprocess.Popen([*prefix, *cmd], cwd=self.base, stdout=log, stderr=subprocess.STDOUT,
+            return subprocess.Popen([*prefix, *cmd], cwd=self.base, env=env, stdout=log, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True)
 
     def add_worker(self, name: str, *extra: str, prefix: tuple = ()) -> int:
