@@ -7,6 +7,8 @@ import json
 import os
 from typing import Any, Callable
 
+from accelgit.api.dotdict import DotDict
+from accelgit.core.identity import decode_value
 from accelgit.store.layout import JOB_JSON, LOG, OUTPUT, RESULT_JSON, RESULT_PICKLE
 from accelgit.store.manifest import verified_bytes, walk_files
 
@@ -24,6 +26,20 @@ def safe_join(base: str, name: str, what: str = "the job's output folder") -> st
     return path
 
 
+_SEEN: dict[str, "Job"] = {}       # job folder name -> the first Job for it this process made
+
+
+def job_by_name(name: str) -> "Job":
+    """The job named ``name`` (its folder name, as ``str(job)`` gives) that
+    this process has seen, or a job folder's path."""
+    job = _SEEN.get(os.fspath(name))
+    if job is None and os.path.isfile(os.path.join(name, JOB_JSON)):
+        job = Job(name)
+    if job is None:
+        raise ValueError(f"no job {name!r} known here: give a Job, or a job folder's path")
+    return job
+
+
 class Job:
     """A job by path.  In a build script it may still be building: anything
     that reads its content waits for it (``_waiter``)."""
@@ -31,6 +47,7 @@ class Job:
     def __init__(self, path: str, id: str | None = None, method: str | None = None,
                  name: str | None = None, waiter: Callable[[], None] | None = None):
         self.path = os.path.abspath(path)
+        _SEEN.setdefault(os.path.basename(self.path), self)
         self._params: dict | None = None
         self._waiter = waiter
         self.id = id or self.params["id"]
@@ -53,49 +70,70 @@ class Job:
             self._waiter = None
 
     @property
-    def params(self) -> dict:
-        """The job.json dict."""
+    def params(self) -> "Params":
+        """The job.json dict (with attribute access: ``params.hash``, ``params.options``)."""
         self._ready()
         if self._params is None:
             with open(os.path.join(self.path, JOB_JSON), encoding="utf-8") as f:
-                self._params = json.load(f)
+                self._params = Params(json.load(f))
+        elif type(self._params) is dict:
+            self._params = Params(self._params)
         return self._params
 
-    # -- content
-    def filename(self, name: str) -> str:
-        return safe_join(os.path.join(self.path, OUTPUT), name)
+    @property
+    def post(self) -> "Params":
+        """The Accelerator's post.json, as far as accelgit has it: ``subjobs``
+        (``{subjob: True}``, the jobs this job built) and ``files``."""
+        return Params({"subjobs": dict.fromkeys(self.params.get("subjobs") or (), True), "files": self.files()})
 
-    def open(self, name: str, mode: str = "r", **kw):
+    # -- content
+    def filename(self, name: str, sliceno: int | None = None) -> str:
+        """Path of output file ``name`` (``name.SLICENO`` for a sliced file)."""
+        name = os.fspath(name)
+        return safe_join(os.path.join(self.path, OUTPUT), name if sliceno is None else f"{name}.{int(sliceno)}")
+
+    def withfile(self, name: str, sliced: bool = False, extra: Any = None) -> "JobWithFile":
+        return JobWithFile(self, name, sliced, extra)
+
+    def open(self, name: str, mode: str = "r", sliceno: int | None = None, encoding: str | None = None, **kw):
         if any(c in mode for c in "wax+"):
             raise ValueError(f"job {self}: finished jobs are read-only (mode {mode!r})")
         self._ready()
-        return open(self.filename(name), mode, **kw)
+        if "b" not in mode and encoding is None:
+            encoding = "utf-8"
+        return open(self.filename(name, sliceno), mode, encoding=encoding, **kw)
 
-    def json_load(self, name: str) -> Any:
-        self._ready()
-        rel = os.path.relpath(self.filename(name), self.path).replace(os.sep, "/")
-        return json.loads(verified_bytes(self.path, rel))
+    def _rel(self, name: str, sliceno: int | None) -> str:
+        return os.path.relpath(self.filename(name, sliceno), self.path).replace(os.sep, "/")
 
-    def load(self, name: str | None = None) -> Any:
-        """The job's result, or the object ``job.save`` stored as ``name``."""
+    def json_load(self, name: str = "result.json", sliceno: int | None = None) -> Any:
         self._ready()
-        if name is None:
+        return json.loads(verified_bytes(self.path, self._rel(name, sliceno)))
+
+    def load(self, name: str | None = None, sliceno: int | None = None) -> Any:
+        """The job's result (``name`` None, or the Accelerator's default
+        ``"result.pickle"`` when the job saved no such file), or the object
+        ``job.save`` stored as ``name`` (``name.SLICENO`` with ``sliceno``)."""
+        self._ready()
+        if sliceno is None and (name is None or (name == "result.pickle" and not os.path.exists(self.filename(name)))):
             if os.path.exists(os.path.join(self.path, RESULT_JSON)):
                 return json.loads(verified_bytes(self.path, RESULT_JSON))
             return load_pickle(verified_bytes(self.path, RESULT_PICKLE))
-        rel = os.path.relpath(self.filename(name), self.path).replace(os.sep, "/")
-        return load_pickle(verified_bytes(self.path, rel))
+        return load_pickle(verified_bytes(self.path, self._rel(name, sliceno)))
 
     def files(self) -> list[str]:
         """The files the job wrote, relative to its output folder."""
         self._ready()
         return walk_files(os.path.join(self.path, OUTPUT))
 
-    def output(self, phase: str | None = None) -> str:
-        """Captured stdout and stderr, all phases in order (or one phase)."""
+    def output(self, phase: str | int | None = None) -> str:
+        """Captured stdout and stderr, all phases in order, or one phase
+        (``"prepare"``, ``"analysis"``, ``"synthesis"``, or a slice number)."""
         self._ready()
         logdir = os.path.join(self.path, LOG)
         names = sorted(os.listdir(logdir), key=_phase_order) if os.path.isdir(logdir) else []
+        if isinstance(phase, int) and not isinstance(phase, bool):
+            phase = f"analysis-{phase}."
         parts = []
         for n in names:
             if phase is None or n.startswith(phase):
@@ -118,6 +156,66 @@ class Job:
 
     def __hash__(self) -> int:
         return hash(self.id)
+
+
+class Params(dict):
+    """job.json as a dict with attribute access, under the Accelerator's
+    names too: ``hash`` is the source digest (what ``equivalent_hashes``
+    names), ``options`` are decoded (dates are dates)."""
+
+    def __getattr__(self, k):
+        if k.startswith("__"):
+            raise AttributeError(k)
+        if k == "hash" and "source" in self:
+            return self["source"]
+        if k == "options" and "options" in self:
+            return DotDict.frozen(decode_value(self["options"]))
+        try:
+            v = self[k]
+        except KeyError:
+            raise AttributeError(f"job.json has no {k!r}") from None
+        return Params(v) if type(v) is dict else v
+
+
+class JobWithFile(tuple):
+    """The Accelerator's ``JobWithFile``: a job and the name of a file in it
+    (``sliced``: one file a slice), given to a method as an option."""
+
+    __slots__ = ()
+
+    def __new__(cls, job, name, sliced=False, extra=None):
+        name = os.fspath(name)
+        if os.path.isabs(name):
+            raise ValueError(f"JobWithFile: {name!r}: give a file name relative to the job")
+        return tuple.__new__(cls, (job, name, bool(sliced), extra))
+
+    job = property(lambda self: self[0])
+    name = property(lambda self: self[1])
+    sliced = property(lambda self: self[2])
+    extra = property(lambda self: self[3])
+
+    def __repr__(self):
+        return f"JobWithFile(job={self.job!s}, name={self.name!r}, sliced={self.sliced}, extra={self.extra!r})"
+
+    def __getnewargs__(self):
+        return tuple(self)
+
+    def filename(self, sliceno: int | None = None) -> str:
+        if (sliceno is None) == self.sliced:
+            raise ValueError(f"{self.name!r} is {'sliced: give sliceno' if self.sliced else 'not sliced: no sliceno'}")
+        return self.job.filename(self.name, sliceno)
+
+    def load(self, sliceno: int | None = None, **kw) -> Any:
+        self.filename(sliceno)
+        return self.job.load(self.name, sliceno)
+
+    def json_load(self, sliceno: int | None = None, **kw) -> Any:
+        self.filename(sliceno)
+        return self.job.json_load(self.name, sliceno)
+
+    def open(self, mode: str = "r", sliceno: int | None = None, **kw):
+        self.filename(sliceno)
+        return self.job.open(self.name, mode, sliceno, **kw)
 
 
 def _phase_order(name: str):

@@ -10,6 +10,7 @@ import pickle
 from collections.abc import Mapping
 
 from accelgit.api.job import Job
+from accelgit.core.identity import job_dirname
 
 
 class ReadOnly(Mapping):
@@ -51,22 +52,33 @@ class JobContext(Job):
         self.path = os.path.abspath(path)
         self.id, self.method, self.name = params["id"], params["method"], params.get("name")
 
-    def open(self, name: str, mode: str = "r", **kw):
-        path = self.filename(name)
+    def __str__(self) -> str:
+        return job_dirname(self.method, self.id)      # its folder's name once built (it runs in a temp one)
+
+    def open(self, name: str, mode: str = "r", sliceno: int | None = None, encoding: str | None = None, **kw):
+        path = self.filename(name, sliceno)
         if any(c in mode for c in "wax+"):
             os.makedirs(os.path.dirname(path), exist_ok=True)
-        return open(path, mode, **kw)
+        if "b" not in mode and encoding is None:
+            encoding = "utf-8"
+        return open(path, mode, encoding=encoding, **kw)
 
-    def save(self, obj, name: str) -> str:
-        with self.open(name, "wb") as f:
+    def save(self, obj, name: str = "result.pickle", sliceno: int | None = None, **kw) -> str:
+        with self.open(name, "wb", sliceno) as f:
             pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
         return name
 
-    def json_save(self, obj, name: str) -> str:
-        with self.open(name, "w", encoding="utf-8") as f:
-            json.dump(obj, f, indent=1, sort_keys=True, default=_json_default)
+    def json_save(self, obj, name: str = "result.json", sliceno: int | None = None, sort_keys: bool = True,
+                  **kw) -> str:
+        with self.open(name, "w", sliceno) as f:
+            json.dump(obj, f, indent=1, sort_keys=sort_keys, default=_json_default)
             f.write("\n")
         return name
+
+
+#: the job this process runs (set by the runner): what accelerator.blob and
+#: accelerator.subjobs act for
+current: JobContext | None = None
 
 
 def _json_default(o):

@@ -24,6 +24,7 @@ class JobSpec:
     force: bool = False
     script: str | None = None
     lineno: int | None = None
+    option_jobs: list = field(default_factory=list)     # jobs named by JobWithFile options
 
     @property
     def dirname(self) -> str:

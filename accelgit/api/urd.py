@@ -6,11 +6,12 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from accelgit.api.job import Job
+from accelgit.api.job import Job, JobWithFile
 from accelgit.api.spec import JobSpec
 from accelgit.core.errors import MethodError, UsageError
 from accelgit.core.identity import encode_value, job_id
 from accelgit.methods.options import coerce_options
+from accelgit.methods.optspec import job_with_file_options
 
 
 class Urd:
@@ -60,6 +61,7 @@ class Urd:
             if k in target:
                 raise UsageError(f"{where}: '{k}' is given twice")
             target[k] = v
+        option_jobs = _job_with_files(m, given_opts, where)
         opts = coerce_options(m, given_opts, where)
         try:
             enc_opts = encode_value(opts)
@@ -113,7 +115,27 @@ class Urd:
             raise UsageError(f"{where}: name= must not be empty")
         return JobSpec(id=jid, method=m, name=name or m.name, caption=caption, options=enc_opts,
                        jobs=job_ids, files=files, inputs=inputs, equivalent_ids=equivalent,
-                       workdir=s.store.workdir(workdir), force=bool(force_build))
+                       workdir=s.store.workdir(workdir), force=bool(force_build), option_jobs=option_jobs)
+
+
+def _job_with_files(m, given: dict, where: str) -> list[Job]:
+    """Options typed ``JobWithFile`` given as ``job.withfile(name)``: in the
+    options as ``[job id, name, sliced, extra]`` (the id joins the identity),
+    and their jobs returned (the job waits for them)."""
+    jobs: list[Job] = []
+
+    def one(k, v):
+        if not isinstance(v, (tuple, list)) or not 2 <= len(v) <= 4 or not isinstance(v[0], Job):
+            raise UsageError(f"{where}: option '{k}' of method '{m.name}' expects job.withfile(name) "
+                             f"(a JobWithFile), not {type(v).__name__} {v!r:.40}")
+        jobs.append(v[0])
+        return [v[0].id, *v[1:]]
+    for k, kind in job_with_file_options(m.options).items():
+        v = given.get(k)
+        if v is not None:
+            given[k] = [one(k, x) for x in v] if kind.startswith("[") and isinstance(v, (list, tuple)) \
+                and not isinstance(v, JobWithFile) else one(k, v)
+    return jobs
 
 
 def _check_job(v: Any, k: str, where: str) -> None:

@@ -21,6 +21,7 @@ from accelgit.build.launcher import WorkerLost
 from accelgit.core.errors import AccelgitError
 from accelgit.core.identity import git_blob_sha1
 from accelgit.core.jsontext import member_lines
+from accelgit.methods.optspec import job_with_file_options
 from accelgit.store.jobcheck import aside_path
 from accelgit.store.layout import ERROR_FILE, FAILED, JOB_JSON, LOG, OUTPUT, PROFILE, SOURCE, TMP, UNTRUSTED
 from accelgit.store.locks import job_lock_fd, job_unlock
@@ -83,9 +84,11 @@ class BuildContext:
                 from accelgit.methods.imports import ImportResolver
                 view = self.view
                 resolver = ImportResolver(view.exists, view.read, view.blob)
+                from accelgit.core.packages import module_of
                 folder = posixpath.dirname(script)
+                pkg, modname = module_of(script)
                 try:
-                    paths = resolver.closure(script, [folder, ""] if folder else [""])
+                    paths = resolver.closure(script, [folder, ""] if folder else [""], modname if pkg else None)
                 except AccelgitError:            # it ran, so it parses; a helper might not
                     paths = [script]
                 hit = self._scripts[script] = {p: view.blob(p) for p in paths if view.blob(p)}
@@ -118,6 +121,7 @@ def _params(spec: JobSpec, ctx: BuildContext) -> dict:
         "format": 1, "id": spec.id, "method": m.name, "name": spec.name, "caption": spec.caption,
         "options": spec.options, "jobs": spec.jobs, "files": spec.files, "source": m.digest,
         "sources": m.sources, "method_path": m.path, "method_folder": m.folder,
+        "option_types": job_with_file_options(m.options),
         "build_script": spec.script, "script_sources": script,
         "git": ctx.git_meta(list(m.sources) + list(spec.files) + list(script)),
         "built_at": now, **_machine(), "accelgit": __version__, "slices": ctx.config.slices,
@@ -223,7 +227,8 @@ def prepare_job(spec: JobSpec, ctx: BuildContext) -> Prepared:
         for d in (OUTPUT, LOG):
             os.mkdir(os.path.join(tmp, d))
         _write_job_json(prep)
-        prep.run = {"inputs": _input_paths(spec.inputs), "root": ctx.repo.root, "slices": ctx.config.slices}
+        prep.run = {"inputs": _input_paths(spec.inputs), "root": ctx.repo.root, "slices": ctx.config.slices,
+                    "option_jobs": {j.id: j.path for j in spec.option_jobs}}
     except BaseException:
         prep.discard()
         raise

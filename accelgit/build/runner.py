@@ -17,10 +17,15 @@ import time
 import traceback
 import types
 
-from accelgit.api.job import Job
+from accelgit.api import running
+from accelgit.api.compat.install import install as install_accelerator
+from accelgit.api.dotdict import DotDict
+from accelgit.api.job import Job, JobWithFile
 from accelgit.api.running import JobContext, ReadOnly
+from accelgit.build.repoimport import RepoImporter
 from accelgit.core.identity import decode_value, git_blob_sha1
 from accelgit.core.jsontext import member_lines
+from accelgit.core.packages import module_of
 from accelgit.store.layout import (
     ERROR_FILE,
     JOB_JSON,
@@ -150,11 +155,40 @@ def load_method(jobdir: str, params: dict, repo_root: str | None = None):
     # second read, no bytecode cache lookups); the module is in sys.modules under
     # its name, so pickle and dataclasses find it
     code = compile(method_data, path, "exec", dont_inherit=True)
-    module = types.ModuleType(f"a_{params['method']}")
+    install_accelerator()           # "import accelerator" is accelgit's compatibility layer
+    pkg, modname = module_of(params["method_path"])
+    module = types.ModuleType(modname if pkg else f"a_{params['method']}")
     module.__file__ = path
+    if pkg:         # a module of its method package, as the Accelerator runs it (issue 16)
+        import importlib
+        import importlib.machinery
+        sys.meta_path.insert(0, RepoImporter({pkg}, lambda rel: os.path.isfile(os.path.join(src, *rel.split("/"))),
+                                             lambda rel: _read(os.path.join(src, *rel.split("/"))),
+                                             lambda rel: os.path.join(src, *rel.split("/"))))
+        importlib.import_module(pkg)
+        module.__package__ = pkg
+        module.__spec__ = importlib.machinery.ModuleSpec(modname, None, origin=path)
     sys.modules[module.__name__] = module
     exec(code, module.__dict__)
     return module
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _typed_options(params: dict, run: dict) -> dict:
+    """The options as the method sees them: JSON-decoded, and each
+    ``JobWithFile`` option (job.json ``option_types``) a JobWithFile again."""
+    options = decode_value(params["options"])
+    paths = run.get("option_jobs") or {}
+    for k, kind in (params.get("option_types") or {}).items():
+        v = options.get(k)
+        if v is not None:
+            make = lambda x: JobWithFile(Job(paths[x[0]]), *x[1:])     # noqa: E731
+            options[k] = [make(x) for x in v] if kind.startswith("[") else make(v)
+    return options
 
 
 def run_job(jobdir: str, run: dict | None = None) -> int:
@@ -184,13 +218,16 @@ def run_job(jobdir: str, run: dict | None = None) -> int:
         jobs = {}
         for k, v in run["inputs"].items():
             jobs[k] = None if v is None else [Job(p) for p in v] if isinstance(v, list) else Job(v)
+        running.current = JobContext(jobdir, params)
         available = {
-            "job": JobContext(jobdir, params),
-            "options": ReadOnly(decode_value(params["options"])),
-            "jobs": ReadOnly(jobs),
+            "job": running.current,
+            "options": DotDict.frozen(_typed_options(params, run)),
+            "jobs": DotDict.frozen(jobs),
             "files": ReadOnly({p: os.path.join(run["root"], *p.split("/")) for p in params["files"]}),
             "slices": slices,
         }
+        for name in ("options", "jobs", "job"):     # module globals too, as the Accelerator sets them
+            setattr(module, name, available[name])
         result = None
         if hasattr(module, "prepare"):
             phase_name = "prepare"

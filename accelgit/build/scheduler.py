@@ -101,7 +101,7 @@ class BuildSession(Session):
         with self._lock:
             self._futures[spec.id] = fut
             self._jobs[spec.id] = job
-            deps = [self._futures[j.id] for j in flat_inputs(spec.inputs) if j.id in self._futures]
+            deps = [self._futures[j.id] for j in [*flat_inputs(spec.inputs), *spec.option_jobs] if j.id in self._futures]
         remaining = [len(deps)]
         lock = threading.Lock()
 

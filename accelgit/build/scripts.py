@@ -3,16 +3,21 @@ and running ``main(urd)`` for a session, which decides what ``urd.build``
 does with each job (``build``: scheduler.py; ``plan``: plan/engine.py)."""
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import os
 import sys
 import threading
 import traceback
 
+from accelgit.api.compat.errors import NotSupported
+from accelgit.api.compat.install import install as install_accelerator
 from accelgit.api.job import Job
 from accelgit.api.spec import JobSpec
 from accelgit.api.urd import Urd
+from accelgit.build.repoimport import RepoImporter
 from accelgit.core.errors import AccelgitError, PlanStopped, ScriptError, UsageError
+from accelgit.core.packages import module_of
 from accelgit.methods.registry import Methods
 from accelgit.store.workdir import Store
 
@@ -96,43 +101,56 @@ class Session:
             compiled = compile(code, filename, "exec", dont_inherit=True)
         except SyntaxError as e:
             raise ScriptError(f"{script}:{e.lineno}: syntax error: {e.msg}") from None
+        pkg, modname = module_of(script)
         ns = {"__name__": "accelgit_build_script", "__file__": filename}
+        importer = contextlib.nullcontext()
+        if pkg:     # run as the Accelerator runs it: module F.build_x of package F (issue 16)
+            import importlib.machinery
+            ns.update(__name__=modname, __package__=pkg,
+                      __spec__=importlib.machinery.ModuleSpec(modname, None, origin=filename))
+            importer = RepoImporter({pkg}, self.view.exists, self.view.read, self.script_filename)
+        install_accelerator()       # "import accelerator" is accelgit's compatibility layer
         urd = Urd(self, script)
         script_dir = os.path.dirname(filename)
         added = self.view.kind == "worktree" and script_dir not in sys.path
         if added:
             sys.path.insert(0, script_dir)
         try:
-            try:
-                exec(compiled, ns)
-            except AccelgitError:
-                raise
-            except SystemExit as e:
-                if e.code not in (None, 0):
-                    raise _exit_error(script, filename, e) from None
-                return urd                  # sys.exit(0) while loading: a script with nothing to build
-            except Exception as e:  # noqa: BLE001
-                raise _script_error(script, filename, e) from None
-            main = ns.get("main")
-            if not callable(main):
-                raise ScriptError(f"{script}: a build script needs a 'def main(urd):' function, and this one has none")
-            try:
-                try:
-                    main(urd)
-                finally:
-                    self.stop_forked_child(script)
-            except SystemExit as e:         # sys.exit(0) ends the script as a return would
-                if e.code not in (None, 0):
-                    raise _exit_error(script, filename, e) from None
-            except (AccelgitError, KeyboardInterrupt):
-                raise
-            except Exception as e:  # noqa: BLE001
-                if isinstance(e, self.passthrough):
-                    raise
-                raise _script_error(script, filename, e) from None
+            with importer:
+                return self._run_main(script, filename, compiled, ns, urd)
         finally:
             if added:
                 sys.path.remove(script_dir)
+
+    def _run_main(self, script: str, filename: str, compiled, ns: dict, urd: Urd) -> Urd:
+        """Load the script, then run its main(urd); its errors as one line each."""
+        try:
+            exec(compiled, ns)
+        except AccelgitError:
+            raise
+        except SystemExit as e:
+            if e.code not in (None, 0):
+                raise _exit_error(script, filename, e) from None
+            return urd                  # sys.exit(0) while loading: a script with nothing to build
+        except Exception as e:  # noqa: BLE001
+            raise _script_error(script, filename, e) from None
+        main = ns.get("main")
+        if not callable(main):
+            raise ScriptError(f"{script}: a build script needs a 'def main(urd):' function, and this one has none")
+        try:
+            try:
+                main(urd)
+            finally:
+                self.stop_forked_child(script)
+        except SystemExit as e:         # sys.exit(0) ends the script as a return would
+            if e.code not in (None, 0):
+                raise _exit_error(script, filename, e) from None
+        except (AccelgitError, KeyboardInterrupt):
+            raise
+        except Exception as e:  # noqa: BLE001
+            if isinstance(e, self.passthrough):
+                raise
+            raise _script_error(script, filename, e) from None
         return urd
 
     def run_each(self, scripts: list[str], capture: bool = False):
@@ -187,4 +205,6 @@ def _exit_error(script: str, filename: str, e: SystemExit) -> ScriptExited:
 
 
 def _script_error(script: str, filename: str, e: BaseException) -> ScriptError:
+    if isinstance(e, NotSupported):         # what accelgit does not run of the Accelerator's API: say just that
+        return ScriptError(f"{_where(script, filename, e)}: {e}")
     return ScriptError(f"{_where(script, filename, e)}: {type(e).__name__}: {e}")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accelgit.core.errors import MethodError
-from accelgit.core.identity import decode_value, encode_value
+from accelgit.methods import optspec
 from accelgit.methods.imports import parse_source
 
 DECLARED = ("description", "options", "jobs", "files", "depend_extra", "equivalent_hashes", "resources")
@@ -29,6 +29,7 @@ class Method:
     jobs: dict[str, bool] = field(default_factory=dict)     # input name -> is a list
     files: tuple[str, ...] = ()
     depend_extra: tuple[str, ...] = ()
+    depend_modules: tuple[tuple[int, str], ...] = ()        # (relative level, dotted name) named in depend_extra
     equivalent_hashes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     functions: tuple[str, ...] = ()
     sources: dict[str, str] = field(default_factory=dict)   # path -> blob sha1
@@ -41,17 +42,50 @@ class Method:
 
 _DATE_CALLS = {"date": datetime.date, "datetime": datetime.datetime}
 
+_SPEC_CALLS = {"OptionEnum": optspec.Enum, "RequiredOption": optspec.Required, "OptionDefault": optspec.Default,
+               "OptionString": optspec.String}
+
+
+def _dotted(node: ast.AST) -> str | None:
+    """``x`` or ``module.x`` (``datetime.date``, ``accelerator.OptionEnum``): the last name."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and isinstance(node.value, (ast.Name, ast.Attribute)):
+        return node.attr
+    return None
+
 
 def literal(node: ast.AST, where: str) -> Any:
-    """Evaluate a declaration: Python literals plus date/datetime(...) calls."""
+    """Evaluate a declaration: Python literals, date/datetime(...) calls,
+    ``dict(...)``, and the Accelerator's typed options (methods/optspec.py)."""
+    name = _dotted(node)
+    if name is not None and not (isinstance(node, ast.Name) and name in ("None", "True", "False")):
+        if name in optspec.TYPES:
+            return optspec.Type(name)
+        if name == "OptionString":
+            return optspec.String()
+        raise MethodError(f"{where}: '{name}' is not a value accelgit can read from the source (a literal, "
+                          f"a type such as int or date, or the Accelerator's option markers)")
     if isinstance(node, ast.Call):
         fn = node.func
-        name = fn.attr if isinstance(fn, ast.Attribute) and isinstance(fn.value, ast.Name) and fn.value.id == "datetime" \
-            else fn.id if isinstance(fn, ast.Name) else None
+        name = _dotted(fn)
         if name in _DATE_CALLS and not node.keywords:
             args = [literal(a, where) for a in node.args]
             try:
                 return _DATE_CALLS[name](*args)
+            except (TypeError, ValueError) as e:
+                raise MethodError(f"{where}: bad {name}(...): {e}") from None
+        if name in _SPEC_CALLS or name in ("dict", "list"):
+            args = [literal(a, where) for a in node.args]
+            if any(k.arg is None for k in node.keywords):
+                raise MethodError(f"{where}: '**' is not allowed in a declaration")
+            kw = {k.arg: literal(k.value, where) for k in node.keywords}
+            try:
+                if name == "dict":
+                    return dict(*args, **kw)
+                if name == "list":
+                    return list(*args, **kw)
+                return _SPEC_CALLS[name](*args, **kw)
             except (TypeError, ValueError) as e:
                 raise MethodError(f"{where}: bad {name}(...): {e}") from None
     elif isinstance(node, ast.Dict):
@@ -100,17 +134,52 @@ def declarations_from_tree(m: Method, tree: ast.Module) -> None:
         for t in targets:
             if isinstance(t, ast.Name) and t.id in DECLARED:
                 where = f"{m.path}:{node.lineno}: {t.id}"
-                value = literal(node.value, where)
+                if t.id == "depend_extra":
+                    node_value = _depend_modules(m, node.value, tree, where)
+                else:
+                    node_value = node.value
+                value = literal(node_value, where)
                 _apply(m, t.id, value, where)
     m.functions = tuple(funcs)
     if not funcs:
         raise MethodError(f"{m.path}: method '{m.name}' defines none of prepare(), analysis(), synthesis()")
 
 
+def _depend_modules(m: Method, node: ast.AST, tree: ast.Module, where: str) -> ast.AST:
+    """``depend_extra`` may name a module the method imports, as the
+    Accelerator allows (``depend_extra = ('data.txt', mydependency)``): those
+    go to ``m.depend_modules``; the paths are returned for ``literal``."""
+    m.depend_modules = ()
+    if not isinstance(node, (ast.Tuple, ast.List)) or not any(isinstance(e, (ast.Name, ast.Attribute)) for e in node.elts):
+        return node
+    bound: dict[str, tuple[int, str]] = {}
+    for imp in tree.body:
+        if isinstance(imp, ast.Import):
+            for a in imp.names:
+                bound[a.asname or a.name.split(".")[0]] = (0, a.name if a.asname else a.name.split(".")[0])
+        elif isinstance(imp, ast.ImportFrom):
+            for a in imp.names:
+                bound[a.asname or a.name] = (imp.level, ".".join(filter(None, (imp.module, a.name))))
+    mods, rest = [], []
+    for e in node.elts:
+        if isinstance(e, ast.Name):
+            if e.id not in bound:
+                raise MethodError(f"{where}: '{e.id}' is neither a path nor a module the method imports at its top level")
+            mods.append(bound[e.id])
+        elif isinstance(e, ast.Attribute):
+            raise MethodError(f"{where}: name the module as the method imports it ('from . import x', then x), "
+                              f"not as an attribute")
+        else:
+            rest.append(e)
+    m.depend_modules = tuple(mods)
+    return ast.Tuple(elts=rest, ctx=ast.Load())
+
+
 def to_cache(m: Method) -> dict:
     """``m``'s declarations as JSON-able data (methods/cache.py keeps them)."""
-    return {"description": m.description, "options": encode_value(m.options), "jobs": m.jobs,
+    return {"description": m.description, "options": optspec.encode_spec(m.options), "jobs": m.jobs,
             "files": list(m.files), "depend_extra": list(m.depend_extra),
+            "depend_modules": [list(x) for x in m.depend_modules],
             "equivalent_hashes": {k: list(v) for k, v in m.equivalent_hashes.items()},
             "functions": list(m.functions), "resources": m.resources}
 
@@ -118,9 +187,10 @@ def to_cache(m: Method) -> dict:
 def from_cache(m: Method, d: dict) -> None:
     """Fill ``m`` from what ``to_cache`` gave for the same file."""
     m.description = d["description"]
-    m.options = decode_value(d["options"])
+    m.options = optspec.decode_spec(d["options"])
     m.jobs = dict(d["jobs"])
     m.files, m.depend_extra = tuple(d["files"]), tuple(d["depend_extra"])
+    m.depend_modules = tuple((int(level), str(name)) for level, name in d["depend_modules"])
     m.equivalent_hashes = {k: tuple(v) for k, v in d["equivalent_hashes"].items()}
     m.functions = tuple(d["functions"])
     m.resources = dict(d["resources"])
@@ -135,11 +205,11 @@ def _apply(m: Method, key: str, value: Any, where: str) -> None:
         if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
             raise MethodError(f"{where}: must be a dict of option name -> default value")
         try:
-            encoded = {k: encode_value(v, f"option '{k}'") for k, v in value.items()}
+            encoded = {k: optspec.encode_spec(v, f"option '{k}'") for k, v in value.items()}
         except (TypeError, ValueError) as e:
             raise MethodError(f"{where}: {e}") from None
         # as the job (and the cache) will have them: a tuple default is a list
-        m.options = {k: decode_value(v) for k, v in encoded.items()}
+        m.options = {k: optspec.decode_spec(v) for k, v in encoded.items()}
     elif key == "jobs":
         m.jobs = {}
         for j in _names(value, where):

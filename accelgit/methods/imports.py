@@ -113,10 +113,13 @@ class ImportResolver:
                 return root, found[0], found[1]
         return None
 
-    def closure(self, start: str, roots: list[str]) -> list[str]:
+    def closure(self, start: str, roots: list[str], module: str | None = None) -> list[str]:
         """``start`` plus every repo-local module it imports, transitively, sorted.
-        ``start`` is taken as a top-level module of ``roots[0]``."""
-        seen: dict[str, tuple[str, str]] = {start: (roots[0], _modname(roots[0], start))}  # path -> (root, module)
+        ``start`` is taken as a top-level module of ``roots[0]``, or, with
+        ``module`` (a dotted name from the repo root: methods/packages.py),
+        as that module, so its relative imports resolve in its package."""
+        first = ("", module) if module else (roots[0], _modname(roots[0], start))
+        seen: dict[str, tuple[str, str]] = {start: first}  # path -> (root, module)
         todo = [start]
         while todo:
             path = todo.pop()

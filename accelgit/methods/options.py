@@ -8,6 +8,7 @@ from typing import Any
 
 from accelgit.core.errors import UsageError
 from accelgit.core.identity import encode_value
+from accelgit.methods import optspec
 from accelgit.methods.declarations import Method
 
 # ---------------------------------------------------------------- options
@@ -101,5 +102,15 @@ def coerce_options(m: Method, given: dict[str, Any], where: str) -> dict[str, An
             known = ", ".join(m.options) or "none"
             raise UsageError(f"{where}: method '{m.name}' has no option '{k}' (options: {known})")
     for k, default in m.options.items():
-        out[k] = coerce_option(k, default, given[k], where) if k in given else default
+        if not optspec.has_markers(default):
+            out[k] = coerce_option(k, default, given[k], where) if k in given else default
+        elif k in given:
+            try:
+                out[k] = optspec.convert(default, given[k])
+            except optspec.OptionError as e:
+                raise UsageError(f"{where}: option '{k}' of method '{m.name}' {e}") from None
+        elif optspec.required(default):
+            raise UsageError(f"{where}: method '{m.name}' requires option '{k}'")
+        else:
+            out[k] = optspec.default_of(default)
     return out

@@ -8,6 +8,7 @@ import posixpath
 
 from accelgit.core.errors import MethodError
 from accelgit.core.identity import git_blob_sha1, source_digest
+from accelgit.core.packages import module_of
 from accelgit.methods.cache import cache_for
 from accelgit.methods.declarations import (
     Method,
@@ -95,9 +96,12 @@ class Methods:
         if overlap:
             raise MethodError(f"{path}: '{sorted(overlap)[0]}' is declared both as an option and as an input job")
         roots = [folder, ""] if folder != "." else [""]
-        paths = set(self.resolver.closure(path, [r if r != "." else "" for r in roots]))
+        pkg, modname = module_of(path)          # relative imports resolve in the method's package
+        paths = set(self.resolver.closure(path, [r if r != "." else "" for r in roots], modname if pkg else None))
         for extra in m.depend_extra:
             paths.add(self._depend_extra(m, extra))
+        for level, dotted in m.depend_modules:
+            paths.update(self._depend_module(m, pkg, roots, level, dotted))
         sources = {}
         for p in sorted(paths):
             sm = self.view.submodule_of(p)
@@ -120,6 +124,24 @@ class Methods:
                 raise MethodError(f"{path}: equivalent_hashes verifier is wrong; it should be '{verifier}'")
             m.equivalent = tuple(d for d in m.equivalent_hashes[verifier] if d != m.digest)
         return m
+
+    def _depend_module(self, m: Method, pkg: str | None, roots: list[str], level: int, dotted: str) -> list[str]:
+        """The files of a module named in ``depend_extra`` (as the method imports it)."""
+        named = "." * level + dotted
+        if level:
+            base = (pkg or "").split(".") if pkg else []
+            if level - 1 >= len(base):
+                raise MethodError(f"{m.path}: depend_extra: relative module '{named}' is outside "
+                                  f"the method's package")
+            dotted, search = ".".join(base[:len(base) - (level - 1)] + [dotted]), [""]
+        else:
+            search = [r if r != "." else "" for r in roots]
+        for name in (dotted, dotted.rpartition(".")[0]):    # "from a import b": b may be a name in module a
+            hit = self.resolver.resolve(search, name) if name else None
+            if hit:
+                return hit[1]
+        raise MethodError(f"{m.path}: depend_extra: module '{named}' is not a module in this "
+                          f"repository ({self.view.label}); accelgit hashes the repository's files only")
 
     def _depend_extra(self, m: Method, extra: str) -> str:
         where = f"{m.path}: depend_extra"

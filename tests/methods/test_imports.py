@@ -13,7 +13,7 @@ from accelgit.methods.imports import ImportResolver, import_refs, parse_source
 ROOTS = ["methods", ""]      # the method folder first, then the repo root (as on sys.path)
 
 
-def closure(files: dict[str, str], start: str = "methods/m.py", roots=ROOTS) -> list[str]:
+def closure(files: dict[str, str], start: str = "methods/m.py", roots=ROOTS, module=None) -> list[str]:
     data = {p: textwrap.dedent(t).encode() for p, t in files.items()}
     reads: list[str] = []
 
@@ -22,7 +22,7 @@ def closure(files: dict[str, str], start: str = "methods/m.py", roots=ROOTS) -> 
         return data[p]
 
     r = ImportResolver(lambda p: p in data, read, lambda p: git_blob_sha1(data[p]) if p in data else None)
-    out = r.closure(start, roots)
+    out = r.closure(start, roots, module)
     assert len(reads) == len(set(reads)), "a file was parsed twice"
     return out
 
@@ -85,6 +85,20 @@ def test_relative_import_beyond_top_is_ignored():
         "methods/m.py": "from . import _a\nfrom .. import up\n",
         "methods/_a.py": "", "up.py": "",
     }) == ["methods/m.py"]
+
+
+def test_relative_imports_of_a_method_in_its_package():
+    # as the Accelerator runs it: methods/m.py is module methods.m (issue 16)
+    files = {
+        "methods/m.py": "from . import _a\nfrom .printer import prt\nfrom .. import up\n",
+        "methods/_a.py": "", "methods/printer.py": "from .colours import c\n", "methods/colours.py": "",
+        "methods/__init__.py": "", "up.py": "",
+    }
+    assert closure(files, module="methods.m") == [
+        "methods/__init__.py", "methods/_a.py", "methods/colours.py", "methods/m.py", "methods/printer.py"]
+    assert closure({**files, "src/methods/m.py": files["methods/m.py"], "src/methods/_a.py": "",
+                    "src/methods/printer.py": ""}, start="src/methods/m.py", roots=["src/methods", ""],
+                   module="src.methods.m") == ["src/methods/_a.py", "src/methods/m.py", "src/methods/printer.py"]
 
 
 def test_namespace_package():

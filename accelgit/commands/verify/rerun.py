@@ -106,6 +106,16 @@ class Rerunner:
             out[k] = None if v is None else paths if isinstance(v, list) else paths[0]
         return out
 
+    def _option_jobs(self, params: dict) -> dict:
+        """``{id: path}`` of the jobs the job's JobWithFile options name."""
+        ids = []
+        for k, kind in (params.get("option_types") or {}).items():
+            v = params["options"].get(k)
+            if v is not None:
+                ids += [x[0] for x in v] if kind.startswith("[") else [v[0]]
+        paths = self._input_paths({f"option {i}": jid for i, jid in enumerate(ids)})
+        return {jid: paths[f"option {i}"] for i, jid in enumerate(ids)}
+
     def _prepare(self, t, scratch: str) -> tuple[str, dict]:
         jobdir = os.path.join(scratch, t.dirname)
         os.makedirs(os.path.join(jobdir, OUTPUT))
@@ -133,7 +143,8 @@ class Rerunner:
             with open(dest, "wb") as f:
                 f.write(self._repo_file(rel, blob, "data file"))
         run = {"inputs": self._input_paths(params["jobs"]), "root": root,
-               "slices": params.get("slices") or self.config.slices}
+               "slices": params.get("slices") or self.config.slices,
+               "option_jobs": self._option_jobs(params)}
         return jobdir, run
 
     def _scratch(self) -> str:

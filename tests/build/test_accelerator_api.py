@@ -1,0 +1,157 @@
+"""The Accelerator's API under accelgit (issue 16), end to end: build scripts
+and methods as modules of their method package, the ``accelerator`` import
+name, the module globals, the Job API the Accelerator's examples use."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import write_files
+
+PACKAGE = {
+    "methods/printer.py": "from .style import loud\n\ndef prt(*a):\n    print(loud(' '.join(map(str, a))))\n",
+    "methods/style.py": "def loud(s):\n    return s.upper()\n",
+    "methods/helper.py": "VALUE = 41\n",
+    "methods/notes.txt": "a depend_extra file\n",
+    "methods/a_m.py": """
+        from . import helper
+        from accelerator import colour
+
+        depend_extra = ('notes.txt', helper)
+
+        def synthesis():
+            return [helper.VALUE + 1, __name__, __package__, colour('plain', 'bold')]
+    """,
+    "methods/build_x.py": """
+        from .printer import prt
+
+        def main(urd):
+            job = urd.build('m')
+            prt('result', job.load(), __name__)
+    """,
+}
+
+
+def job_json(out: dict, name: str) -> dict:
+    (job,) = [j for j in out["jobs"] if j["name"] == name]
+    return json.loads((Path(job["path"]) / "job.json").read_text())
+
+
+def test_scripts_and_methods_are_modules_of_their_package_and_relative_imports_are_hashed(repo):
+    write_files(repo, PACKAGE)
+    repo.commit("package")
+    proc = repo.run("build", check=True)
+    assert "RESULT [42, 'METHODS.A_M', 'METHODS', 'PLAIN'] METHODS.BUILD_X" in proc.stdout
+    out = repo.build()
+    params = job_json(out, "m")
+    # the module named in depend_extra, the file named there, and the method: its sources
+    assert sorted(params["sources"]) == ["methods/a_m.py", "methods/helper.py", "methods/notes.txt"]
+    # what the script imports relatively is its provenance, not the job's identity
+    assert sorted(params["script_sources"]) == ["methods/build_x.py", "methods/printer.py", "methods/style.py"]
+    first = params["id"]
+    repo.write("methods/style.py", "def loud(s):\n    return s.lower()\n")
+    assert [j["action"] for j in repo.build()["jobs"]] == ["reused"]
+    repo.write("methods/helper.py", "VALUE = 1\n")
+    out = repo.build()
+    assert [j["action"] for j in out["jobs"]] == ["built"] and job_json(out, "m")["id"] != first
+    assert repo.json("plan", "--at", "HEAD")["jobs"][0]["action"] == "reuse"     # a commit view imports from git
+
+
+@pytest.mark.parametrize("text,line", [
+    ("from . import helper\ndepend_extra = (helper, nothing)\ndef synthesis(): pass\n",
+     "methods/build_x.py:5: methods/a_m.py:2: depend_extra: 'nothing' is neither a path nor a module the method "
+     "imports at its top level"),
+    ("from . import gone\ndepend_extra = (gone,)\ndef synthesis(): pass\n",
+     "methods/build_x.py:5: methods/a_m.py: depend_extra: module '.gone' is not a module in this repository "
+     "(worktree); accelgit hashes the repository's files only"),
+])
+def test_depend_extra_naming_no_module_is_one_line(repo, text, line):
+    write_files(repo, PACKAGE)
+    repo.write("methods/a_m.py", text, dedent=False)
+    proc = repo.run("build")
+    assert (proc.returncode, proc.stderr) == (2, f"accelgit: {line}\n")
+
+
+@pytest.mark.parametrize("code,line", [
+    ("from accelerator import Dataset\n", "datasets are not supported (accelerator.dataset)"),
+    ("from accelerator.dataset import DatasetWriter\n", "datasets are not supported (accelerator.dataset)"),
+    ("import accelerator.dsutil\n", "datasets are not supported (accelerator.dataset)"),
+    ("from accelerator import Automata\n", "accelgit does not provide accelerator.Automata (see accelgit's "
+     "docs/accelerator.md for what it runs of the Accelerator's API)"),
+])
+def test_what_the_accelerator_name_lacks_is_one_line(repo, code, line):
+    write_files(repo, {"methods/build_x.py": code + "def main(urd):\n    pass\n"})
+    proc = repo.run("build")
+    assert (proc.returncode, proc.stderr) == (2, f"accelgit: methods/build_x.py:1: {line}\n")
+
+
+def test_a_method_importing_what_accelerator_lacks_fails_naming_it(repo):
+    write_files(repo, {"methods/a_m.py": "from accelerator.dataset import Dataset\ndef synthesis(): pass\n",
+                       "methods/build_x.py": "def main(urd):\n    urd.build('m')\n"})
+    proc = repo.run("build")
+    assert proc.returncode == 1 and "datasets are not supported (accelerator.dataset)" in proc.stderr
+
+
+JOB_API = {
+    "methods/a_first.py": """
+        options = dict(n=1)
+
+        def analysis(sliceno, job):
+            job.save('slice %d' % sliceno, 'part', sliceno=sliceno)
+            print('analysis', sliceno)
+
+        def synthesis():
+            # options, jobs and job are module globals too
+            job.save({'n': options.n}, 'whole')
+            job.json_save([options.n], 'whole.json')
+            with job.open('text.txt', 'w') as f:
+                f.write('text')
+            return sorted(jobs)
+    """,
+    "methods/a_second.py": """
+        jobs = ('first',)
+
+        def prepare():
+            return 'p'
+
+        def analysis(sliceno, prepare_res):
+            return sliceno
+
+        def synthesis(analysis_res, prepare_res):
+            first = jobs.first
+            return [prepare_res, list(analysis_res), first.load('part', sliceno=2), first.load('whole'),
+                    first.json_load('whole.json'), first.filename('part', sliceno=1).endswith('output/part.1'),
+                    first.params.options.n, first.params.hash == first.params['source'],
+                    first.withfile('part', sliced=True).load(sliceno=3), first.load()]
+    """,
+    "methods/build_x.py": """
+        from accelerator import Job
+
+        def main(urd):
+            first = urd.build('first', n=7)
+            second = urd.build('second', first=first)
+            assert Job(str(first)) == first and isinstance(first, Job)
+            with first.open('part', 'rb', sliceno=0) as f:
+                assert f.read()
+            print('RESULT', second.load(), first.output(2).strip(), first.params.method,
+                  list(first.post.subjobs), repr(first.output('analysis')))
+    """,
+}
+
+
+def test_the_job_api_the_examples_use(repo):
+    write_files(repo, JOB_API)
+    proc = repo.run("build", check=True)
+    line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT")][0]
+    assert line == ("RESULT ['p', [0, 1, 2, 3], 'slice 2', {'n': 7}, [7], True, 7, True, 'slice 3', []] "
+                    "analysis 2 first [] 'analysis 0\\nanalysis 1\\nanalysis 2\\nanalysis 3\\n'")
+
+
+def test_options_and_jobs_stay_read_only(repo):
+    write_files(repo, {
+        "methods/a_m.py": "options = dict(n=1)\ndef synthesis():\n    options.n = 2\n",
+        "methods/build_x.py": "def main(urd):\n    urd.build('m')\n",
+    })
+    proc = repo.run("build")
+    assert proc.returncode == 1 and "TypeError: options and jobs are read-only" in proc.stderr
