@@ -37,6 +37,7 @@ class Config:
     executor: str = "local"            # [executor] kind: "local" (fork server) | "dask"
     executor_address: str = ""         # [executor] address: the Dask scheduler, "tcp://host:8786"
     executor_timeout: float = 10       # [executor] timeout: seconds to reach the scheduler and a worker
+    urd: str | None = None             # the urd lists' file (a path from the repo root); None: in the target workdir
 
     def workdir_path(self, name: str) -> str:
         path = os.path.expanduser(self.workdirs[name])
@@ -83,7 +84,8 @@ def _str_list(where: str, key: str, value: Any) -> list[str]:
 
 def parse_config(data: dict, root: str, where: str) -> Config:
     cfg = Config(root=root, source=where)
-    known = {"methods", "scripts", "target_workdir", "workdirs", "hooks", "slices", "gc", "trusted_keys", "executor"}
+    known = {"methods", "scripts", "target_workdir", "workdirs", "hooks", "slices", "gc", "trusted_keys", "executor",
+             "urd"}
     for key, value in data.items():
         if key not in known:
             raise ConfigError(f"{where}: unknown key '{key}' (known: {', '.join(sorted(known))})")
@@ -96,6 +98,8 @@ def parse_config(data: dict, root: str, where: str) -> Config:
                     raise ConfigError(f"{where}: 'methods' entry '{m}' must be a folder inside the repo")
         elif key == "scripts":
             cfg.scripts = _str_list(where, key, value)
+        elif key == "urd":
+            cfg.urd = _expect(where, key, value, str, "a path string")
         elif key == "target_workdir":
             cfg.target_workdir = _expect(where, key, value, str, "a string")
         elif key == "trusted_keys":

@@ -141,6 +141,12 @@ class Job:
                     parts.append(f.read())
         return "".join(parts)
 
+    def dataset(self, name: str = "default"):
+        from accelgit.api.compat.errors import unsupported
+        raise unsupported("dataset")
+
+    datasets = property(dataset)
+
     # -- identity
     def __str__(self) -> str:
         return os.path.basename(self.path)

@@ -9,6 +9,7 @@ import os
 import pickle
 from collections.abc import Mapping
 
+from accelgit.api.compat.errors import unsupported
 from accelgit.api.job import Job
 from accelgit.core.identity import job_dirname
 
@@ -62,6 +63,9 @@ class JobContext(Job):
         if "b" not in mode and encoding is None:
             encoding = "utf-8"
         return open(path, mode, encoding=encoding, **kw)
+
+    def datasetwriter(self, *a, **kw):
+        raise unsupported("dataset")
 
     def save(self, obj, name: str = "result.pickle", sliceno: int | None = None, **kw) -> str:
         with self.open(name, "wb", sliceno) as f:

@@ -6,20 +6,23 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from accelgit.api.compat.errors import DATASET_METHODS, DATASETS
 from accelgit.api.job import Job, JobWithFile
+from accelgit.api.joblist import JobList, UrdJob
 from accelgit.api.spec import JobSpec
+from accelgit.api.urdlists import UrdLists
 from accelgit.core.errors import MethodError, UsageError
 from accelgit.core.identity import encode_value, job_id
 from accelgit.methods.options import coerce_options
 from accelgit.methods.optspec import job_with_file_options
 
 
-class Urd:
+class Urd(UrdLists):
     def __init__(self, session, script: str):
         self.session = session
         self.script = script          # repo path of the build script
-        # the jobs returned so far; a plan keeps them compact (reasons.PlanJobList)
-        self.joblist: list[Job] = getattr(session, "new_joblist", list)()
+        # the jobs returned so far; a plan keeps them compact (engine.PlanJobList)
+        self.joblist_all = getattr(session, "new_joblist", JobList)()
         self._filename = session.script_filename(script)     # how the script's frames are named
 
     def _where(self) -> tuple[str, int | None]:
@@ -42,11 +45,16 @@ class Urd:
             raise MethodError(msg if msg.startswith(self.script) else f"{where}: {msg}") from None
         spec.script, spec.lineno = self.script, lineno
         job = self.session.submit(spec)
-        self.joblist.append(job)
+        self.joblist_all.append(job)
+        if self._session_jobs is not None:
+            self._session_jobs.append(job)
         return job
 
     def _spec(self, method, options, jobs, name, caption, workdir, force_build, kw, where) -> JobSpec:
         s = self.session
+        if kw.get("datasets") or method in DATASET_METHODS and not s.methods.exists(method):
+            raise UsageError(f"{where}: {DATASETS}")
+        kw.pop("datasets", None)
         m = s.methods.get(method)
         given_opts = dict(options or {})
         given_jobs = dict(jobs or {})
@@ -67,6 +75,9 @@ class Urd:
             enc_opts = encode_value(opts)
         except (TypeError, ValueError) as e:
             raise UsageError(f"{where}: {e}") from None
+        for k, v in given_jobs.items():     # a job of an urd item: the job itself
+            given_jobs[k] = [x.job if isinstance(x, UrdJob) else x for x in v] if isinstance(v, (list, tuple)) \
+                else v.job if isinstance(v, UrdJob) else v
         inputs, job_ids = {}, {}
         for k in given_jobs:
             if k not in m.jobs:

@@ -18,9 +18,11 @@ import traceback
 import types
 
 from accelgit.api import running
+from accelgit.api.compat.errors import NotSupported
 from accelgit.api.compat.install import install as install_accelerator
 from accelgit.api.dotdict import DotDict
 from accelgit.api.job import Job, JobWithFile
+from accelgit.api.merge import AnalysisResults
 from accelgit.api.running import JobContext, ReadOnly
 from accelgit.build.repoimport import RepoImporter
 from accelgit.core.identity import decode_value, git_blob_sha1
@@ -260,7 +262,7 @@ def run_job(jobdir: str, run: dict | None = None) -> int:
             else:
                 traceback.print_exception(type(e), e, _method_frames(e.__traceback__), file=f)
         with open(os.path.join(jobdir, ERROR_FILE), "w", encoding="utf-8") as f:
-            json.dump({"phase": phase_name, "error": f"{type(e).__name__}: {e}",
+            json.dump({"phase": phase_name, "error": str(e) if isinstance(e, NotSupported) else f"{type(e).__name__}: {e}",
                        "log": f"log/{phase_name}.txt" if phase_name != "analysis" else "log/"}, f)
         return 1
     profile.update({"end": datetime.datetime.now(datetime.timezone.utc).isoformat(),
@@ -319,7 +321,7 @@ def _analysis(jobdir: str, fn, available: dict, slices: int):
     if failed:
         raise MethodFailed(f"analysis failed in slice {', '.join(map(str, sorted(failed)))}: "
                            f"see log/analysis-{min(failed)}.txt")
-    results = []
+    results = AnalysisResults()
     for sliceno in range(slices):
         p = os.path.join(jobdir, f".slice-{sliceno}.pickle")
         with open(p, "rb") as f:      # written by our own child a moment ago

@@ -141,6 +141,10 @@ class BuildSession(Session):
             d.add_done_callback(one_done)
         return job
 
+    def known_job(self, jid: str) -> Job | None:
+        with self._lock:
+            return self._jobs.get(jid)
+
     def _outside_target(self, spec: JobSpec) -> Job:
         """A job ``--target`` does not need: reused if it exists, else not built;
         a script that reads its result stops there."""
@@ -318,7 +322,7 @@ class BuildSession(Session):
         """Remember this script's jobs, in call order: ``plan`` compares with it."""
         runs.write(self.store.target.path, script,
                    {"commit": self.repo.head(), "view": self.view.label, "finished_at": time.time()},
-                   ({"id": j.id, "method": j.method, "name": j.name} for j in urd.joblist))
+                   ({"id": j.id, "method": j.method, "name": j.name} for j in urd.joblist_all))
 
 
 class InputFailed(AccelgitError):

@@ -182,6 +182,10 @@ class Session:
     def submit(self, spec: JobSpec) -> Job:
         raise NotImplementedError
 
+    def known_job(self, jid: str) -> Job | None:
+        """The Job this session handed out for id ``jid`` (it may still be building), or None."""
+        return None
+
 
 class ScriptExited(AccelgitError):
     """A build script called sys.exit with a failure code: a failed script (exit 1)."""

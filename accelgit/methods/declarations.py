@@ -132,6 +132,8 @@ def declarations_from_tree(m: Method, tree: ast.Module) -> None:
             funcs.append(node.name)
         targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) and node.value else []
         for t in targets:
+            if isinstance(t, ast.Name) and t.id == "datasets":
+                raise MethodError(f"{m.path}:{node.lineno}: {DATASETS}")
             if isinstance(t, ast.Name) and t.id in DECLARED:
                 where = f"{m.path}:{node.lineno}: {t.id}"
                 if t.id == "depend_extra":
@@ -141,6 +143,9 @@ def declarations_from_tree(m: Method, tree: ast.Module) -> None:
                 value = literal(node_value, where)
                 _apply(m, t.id, value, where)
     m.functions = tuple(funcs)
+    line = _dataset_use(tree)
+    if line:
+        raise MethodError(f"{m.path}:{line}: {DATASETS}")
     if not funcs:
         raise MethodError(f"{m.path}: method '{m.name}' defines none of prepare(), analysis(), synthesis()")
 
@@ -173,6 +178,20 @@ def _depend_modules(m: Method, node: ast.AST, tree: ast.Module, where: str) -> a
             rest.append(e)
     m.depend_modules = tuple(mods)
     return ast.Tuple(elts=rest, ctx=ast.Load())
+
+
+DATASETS = "datasets are not supported (accelerator.dataset)"
+
+
+def _dataset_use(tree: ast.Module) -> int | None:
+    """The line where a method uses the Accelerator's datasets (``datasets =``,
+    ``job.datasetwriter``, ``accelerator.dataset``), or None."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr == "datasetwriter":
+            return node.lineno
+        if isinstance(node, ast.ImportFrom) and node.module in ("accelerator.dataset", "accelerator.dsutil"):
+            return node.lineno
+    return None
 
 
 def to_cache(m: Method) -> dict:

@@ -62,6 +62,14 @@ class Methods:
             raise MethodError(f"method '{name}' is ambiguous: {' and '.join(p for p, _ in hits)} both define it")
         return hits[0]
 
+    def exists(self, name: str) -> bool:
+        """Is there a method ``name`` (found or not, without an error)?"""
+        try:
+            self.locate(name)
+        except MethodError:
+            return False
+        return True
+
     def get(self, name: str) -> Method:
         m = self._cache.get(name)
         if m is None:

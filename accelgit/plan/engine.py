@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from accelgit.api.job import Job
+from accelgit.api.joblist import JobListMethods
 from accelgit.build.scripts import Session, find_scripts  # noqa: F401 - find_scripts re-exported (plan, report_collect)
 from accelgit.core.errors import PlanStopped
 from accelgit.core.identity import job_dirname
@@ -124,6 +125,10 @@ class PlanSession(Session):
             self.reasoner.submitted(p, spec, occ)
         return p
 
+    def known_job(self, jid: str) -> Job | None:
+        p = self.planned.get(jid)
+        return self.job_of(p) if p is not None else None
+
     def job_of(self, known) -> Job:
         """The Job handed to the script for a plan entry."""
         p, name = known if type(known) is tuple else (known, known.name)
@@ -156,8 +161,11 @@ class PlanSession(Session):
             self.reasoner.finish()
 
 
-class PlanJobList(Sequence):
+class PlanJobList(JobListMethods, Sequence):
     """``urd.joblist`` in a plan: every job returned so far, in call order."""
+
+    def _item(self, i):
+        return self[i]
 
     def __init__(self, session: PlanSession):
         self._s = session
@@ -170,6 +178,8 @@ class PlanJobList(Sequence):
         return len(self._items)
 
     def __getitem__(self, i):
+        if isinstance(i, str):
+            return self.find(i)[-1]
         if isinstance(i, slice):
             return [self._s.job_of(k) for k in self._items[i]]
         return self._s.job_of(self._items[i])

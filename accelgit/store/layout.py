@@ -12,7 +12,9 @@ No other module spells one of these names; they ask here.  A workdir holds:
 * ``.locks/``: one lock file per job folder name;
 * ``.runs/``: one run record per build script (JSON Lines, runs.py);
 * ``.session.lock``: held (shared) by every running build;
-* ``index.sqlite``: the index, a cache of the job folders (index.py).
+* ``index.sqlite``: the index, a cache of the job folders (index.py);
+* ``.urd.jsonl``: the urd lists of the target workdir (urddb.py), unless
+  the config names another file.
 
 Pure: names and paths only, no I/O.
 """
@@ -44,6 +46,7 @@ TMP, LOCKS, FAILED, RUNS, DAMAGED = ".tmp", ".locks", ".failed", ".runs", ".dama
 UNTRUSTED = ".untrusted"
 SESSION_LOCK = ".session.lock"
 INDEX = "index.sqlite"
+URD_DB = ".urd.jsonl"
 DAMAGED_INDEX = INDEX + ".damaged"
 PROBE_PREFIX = "probe-"         # in .tmp/: written by a Dask worker, read by the client (shared filesystem?)
 

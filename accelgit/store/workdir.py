@@ -170,7 +170,7 @@ class Store:
     """All configured workdirs: jobs are reused from any, built into the target."""
 
     def __init__(self, config, readonly: bool = False):
-        self.config = config
+        self.config, self.readonly = config, readonly
         keys.hand_down(config)
         self.workdirs = {name: Workdir(name, config.workdir_path(name), readonly) for name in config.workdirs}
         self.target = self.workdirs[config.target_workdir]

@@ -86,11 +86,20 @@ def test_what_the_accelerator_name_lacks_is_one_line(repo, code, line):
     assert (proc.returncode, proc.stderr) == (2, f"accelgit: methods/build_x.py:1: {line}\n")
 
 
-def test_a_method_importing_what_accelerator_lacks_fails_naming_it(repo):
-    write_files(repo, {"methods/a_m.py": "from accelerator.dataset import Dataset\ndef synthesis(): pass\n",
+def test_a_method_using_datasets_is_one_line(repo):
+    write_files(repo, {"methods/a_m.py": "def prepare(job):\n    return job.datasetwriter()\n",
                        "methods/build_x.py": "def main(urd):\n    urd.build('m')\n"})
     proc = repo.run("build")
-    assert proc.returncode == 1 and "datasets are not supported (accelerator.dataset)" in proc.stderr
+    assert (proc.returncode, proc.stderr) == (
+        2, "accelgit: methods/build_x.py:2: methods/a_m.py:2: datasets are not supported (accelerator.dataset)\n")
+
+
+def test_a_method_importing_what_accelerator_lacks_fails_naming_it(repo):
+    write_files(repo, {"methods/a_m.py": "def synthesis():\n    from accelerator import Dataset\n",
+                       "methods/build_x.py": "def main(urd):\n    urd.build('m')\n"})
+    proc = repo.run("build")
+    assert proc.returncode == 1
+    assert "failed: datasets are not supported (accelerator.dataset); log: " in proc.stderr.splitlines()[-1]
 
 
 JOB_API = {

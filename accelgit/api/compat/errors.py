@@ -9,6 +9,13 @@ DATASET_NAMES = frozenset({
 
 DATASETS = "datasets are not supported (accelerator.dataset)"
 
+# the Accelerator's standard methods, all of them about datasets
+DATASET_METHODS = frozenset({
+    "csvexport", "csvimport", "csvimport_zip", "dataset_checksum", "dataset_checksum_chain", "dataset_concat",
+    "dataset_fanout", "dataset_fanout_collect", "dataset_filter_columns", "dataset_hashpart", "dataset_merge",
+    "dataset_rename_columns", "dataset_sort", "dataset_type", "dataset_unroundrobin",
+})
+
 
 class NotSupported(ImportError):
     """``import accelerator.X`` / ``from accelerator import X`` of something

@@ -1,0 +1,100 @@
+"""The urd lists (the Accelerator's Urd, issue 16 item 7): a build script's
+sessions, stored as JSON Lines under the workdir (or the config's ``urd``
+path), each item with the commit it was made from; read-only under plan."""
+from __future__ import annotations
+
+import json
+
+from conftest import write_files
+
+from accelgit.store.urddb import UrdDB
+
+SCRIPT = """
+import json
+
+def main(urd):
+    urd.truncate('imports', 0)
+    for day in ('2024-01-01', '2024-01-02'):
+        urd.begin('imports', day, caption='day ' + day)
+        previous = urd.latest('imports').joblist.get('step')
+        urd.build('step', day=day, previous=previous)
+        urd.finish('imports')
+    urd.begin('report', 1)
+    src = urd.get('imports', '2024-01-01')
+    urd.build('step', day='report', previous=src.joblist[-1])
+    urd.finish('report')
+    first = urd.peek_first('imports')
+    print('RESULT', json.dumps({
+        'list': urd.list(), 'since': urd.since('imports', '2024-01-01'),
+        'latest_caption': urd.peek_latest('imports').caption, 'first': first.timestamp,
+        'first_job_day': first.joblist[0].load(), 'joblist': [j.method for j in urd.joblist],
+        'find': len(urd.joblist.find('step')), 'empty': bool(urd.peek('nothing', 3)),
+        'report': urd.peek('report', 1),
+    }, sort_keys=True))
+"""
+
+FILES = {
+    "methods/a_step.py": "options = dict(day='')\njobs = ('previous',)\ndef synthesis():\n    return options.day\n",
+    "methods/build_lists.py": SCRIPT,
+}
+
+
+def result(proc) -> dict:
+    return json.loads([x for x in proc.stdout.splitlines() if x.startswith("RESULT ")][0][7:])
+
+
+def test_urd_lists_in_a_build_script(repo):
+    write_files(repo, FILES)
+    head = repo.commit("lists")
+    out = result(repo.run("build", check=True))
+    assert out["list"] == ["imports", "report"] and out["since"] == ["2024-01-02"]
+    assert (out["latest_caption"], out["first"], out["first_job_day"]) == ("day 2024-01-02", "2024-01-01", "2024-01-01")
+    assert out["joblist"] == ["step"] and out["find"] == 1 and out["empty"] is False      # joblist: since begin
+    report = out["report"]
+    assert report["deps"] == {"imports": {"caption": "day 2024-01-01", "timestamp": "2024-01-01",
+                                          "joblist": [["step", report["deps"]["imports"]["joblist"][0][1]]]}}
+    assert (report["build"], report["timestamp"], report["commit"], report["view"]) == ("report", "1", head, "worktree")
+    db = UrdDB(str(repo.workdir / ".urd.jsonl"), writable=False)
+    second = db.get("imports", "2024-01-02")
+    first = db.get("imports", "2024-01-01")
+    # the second day's job was given the first day's as its "previous"
+    params = json.loads((repo.workdir / second["joblist"][0][1] / "job.json").read_text())
+    assert params["jobs"]["previous"] == first["joblist"][0][3]
+    # built again: the same items (no conflict), every job reused
+    again = repo.build()
+    assert {j["action"] for j in again["jobs"]} == {"reused"}
+    assert result(repo.run("build", check=True)) == out
+
+
+def test_plan_reads_the_lists_and_writes_nothing(repo):
+    write_files(repo, FILES)
+    repo.commit("lists")
+    assert repo.json("plan")["jobs"]                    # runs the script, lists in memory only
+    assert not (repo.workdir / ".urd.jsonl").exists()
+    repo.build()
+    before = (repo.workdir / ".urd.jsonl").read_text()
+    assert {j["action"] for j in repo.json("plan")["jobs"]} == {"reuse"}
+    assert (repo.workdir / ".urd.jsonl").read_text() == before
+
+
+def test_urd_path_in_config_and_a_changed_item_is_refused(repo):
+    write_files(repo, {
+        **FILES, "accelgit.toml": 'urd = "lists/urd.jsonl"\n',
+        "methods/build_lists.py": "def main(urd):\n    urd.begin('l', 5)\n    urd.build('step', day='a')\n"
+                                  "    urd.finish('l')\n"})
+    repo.build()
+    assert (repo.path / "lists" / "urd.jsonl").exists()
+    repo.write("methods/build_lists.py", "def main(urd):\n    urd.begin('l', 5)\n    urd.build('step', day='b')\n"
+                                         "    urd.finish('l')\n")
+    proc = repo.run("build")
+    assert proc.returncode == 2
+    assert proc.stderr == ("accelgit: urd list 'l' already has a different item at 5 (truncate the list first, "
+                           "or begin(..., update=True))\n")
+
+
+def test_urd_misuse_is_one_line(repo):
+    write_files(repo, {**FILES, "methods/build_lists.py": "def main(urd):\n    urd.latest('x')\n"})
+    proc = repo.run("build")
+    assert (proc.returncode, proc.stderr) == (2, "accelgit: methods/build_lists.py:2: urd.get/latest/first('x') "
+                                                 "records a dependency, so it needs urd.begin first (urd.peek reads "
+                                                 "without one)\n")
