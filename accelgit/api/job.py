@@ -83,8 +83,13 @@ class Job:
     @property
     def post(self) -> "Params":
         """The Accelerator's post.json, as far as accelgit has it: ``subjobs``
-        (``{subjob: True}``, the jobs this job built) and ``files``."""
-        return Params({"subjobs": dict.fromkeys(self.params.get("subjobs") or (), True), "files": self.files()})
+        (``{subjob: whether it was built then, not reused}``) and ``files``."""
+        subjobs = self.params.get("subjobs") or {}
+        for name in subjobs:                # Job(name) finds them (they are built beside it)
+            path = os.path.join(os.path.dirname(self.path), name)
+            if name not in _SEEN and os.path.isdir(path):
+                Job(path)
+        return Params({"subjobs": {k: bool(v.get("built")) for k, v in subjobs.items()}, "files": self.files()})
 
     # -- content
     def filename(self, name: str, sliceno: int | None = None) -> str:

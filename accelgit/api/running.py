@@ -81,8 +81,10 @@ class JobContext(Job):
 
 
 #: the job this process runs (set by the runner): what accelerator.blob and
-#: accelerator.subjobs act for
+#: accelerator.subjobs act for; the build's address for subjobs; the phase running
 current: JobContext | None = None
+subjob_address: str | None = None
+phase: str | None = None
 
 
 def _json_default(o):

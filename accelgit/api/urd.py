@@ -36,6 +36,19 @@ class Urd(UrdLists):
     def build(self, method: str, options: dict | None = None, jobs: dict | None = None, *,
               name: str | None = None, caption: str | None = None, workdir: str | None = None,
               force_build: bool = False, **kw) -> Job:
+        spec = self.make_spec(method, options, jobs, name=name, caption=caption, workdir=workdir,
+                              force_build=force_build, **kw)
+        job = self.session.submit(spec)
+        self.joblist_all.append(job)
+        if self._session_jobs is not None:
+            self._session_jobs.append(job)
+        return job
+
+    def make_spec(self, method: str, options: dict | None = None, jobs: dict | None = None, *,
+                  name: str | None = None, caption: str | None = None, workdir: str | None = None,
+                  force_build: bool = False, **kw) -> JobSpec:
+        """The job a ``build`` call asks for, computed, not submitted (a subjob's
+        call is built by build/subjobs.py)."""
         where, lineno = self._where()
         self.session.stop_forked_child(where)
         try:
@@ -44,11 +57,7 @@ class Urd(UrdLists):
             msg = str(e)
             raise MethodError(msg if msg.startswith(self.script) else f"{where}: {msg}") from None
         spec.script, spec.lineno = self.script, lineno
-        job = self.session.submit(spec)
-        self.joblist_all.append(job)
-        if self._session_jobs is not None:
-            self._session_jobs.append(job)
-        return job
+        return spec
 
     def _spec(self, method, options, jobs, name, caption, workdir, force_build, kw, where) -> JobSpec:
         s = self.session

@@ -46,6 +46,7 @@ class BuildContext:
     def __init__(self, repo, config, store, view, launcher, live=None):
         self.repo, self.config, self.store, self.view = repo, config, store, view
         self.launcher = launcher
+        self.subjobs = None              # the SubjobServer (subjobs.py) once a job is built
         self.live = live                 # callable(dirname, text) to show job output, or None
         self._git: dict | None = None
         self._head_view = None
@@ -228,7 +229,8 @@ def prepare_job(spec: JobSpec, ctx: BuildContext) -> Prepared:
             os.mkdir(os.path.join(tmp, d))
         _write_job_json(prep)
         prep.run = {"inputs": _input_paths(spec.inputs), "root": ctx.repo.root, "slices": ctx.config.slices,
-                    "option_jobs": {j.id: j.path for j in spec.option_jobs}}
+                    "option_jobs": {j.id: j.path for j in spec.option_jobs},
+                    "subjobs": ctx.subjobs.address if ctx.subjobs else None}
     except BaseException:
         prep.discard()
         raise
@@ -312,6 +314,12 @@ def run_prepared(prep: Prepared, ctx: BuildContext) -> tuple[str, str, float]:
         if not os.path.isfile(os.path.join(tmp, PROFILE)):     # written last by the runner
             raise _failure(spec, tmp, code, root=ctx.repo.root, detail="the job process ended before the end of its synthesis "
                                                 "(os._exit?): no result and no profile.json, so no job")
+        subjobs = ctx.subjobs.made_by(spec.id) if ctx.subjobs else None
+        if subjobs:                 # what the job built: part of its record (job.json), not of its identity
+            prep.params["subjobs"] = subjobs
+            with open(os.path.join(tmp, JOB_JSON), "wb") as f:
+                f.write(member_lines(prep.params).encode("utf-8"))
+            prep.written.pop(JOB_JSON, None)
         odd = irregular_files(tmp)
         if odd:
             raise _failure(spec, tmp, code, root=ctx.repo.root, detail=f"{odd[0]} is not a regular file (a FIFO, device, socket or "

@@ -221,6 +221,7 @@ def run_job(jobdir: str, run: dict | None = None) -> int:
         for k, v in run["inputs"].items():
             jobs[k] = None if v is None else [Job(p) for p in v] if isinstance(v, list) else Job(v)
         running.current = JobContext(jobdir, params)
+        running.subjob_address = run.get("subjobs")
         available = {
             "job": running.current,
             "options": DotDict.frozen(_typed_options(params, run)),
@@ -232,18 +233,18 @@ def run_job(jobdir: str, run: dict | None = None) -> int:
             setattr(module, name, available[name])
         result = None
         if hasattr(module, "prepare"):
-            phase_name = "prepare"
+            phase_name = running.phase = "prepare"
             with Phase(jobdir, "prepare") as ph:
                 available["prepare_res"] = _call(module.prepare, available, "prepare")
             profile["phases"]["prepare"] = ph.stats()
         if hasattr(module, "analysis"):
-            phase_name = "analysis"
+            phase_name = running.phase = "analysis"
             t, c = time.time(), _cpu()
             available["analysis_res"], per_slice = _analysis(jobdir, module.analysis, available, slices)
             profile["phases"]["analysis"] = {"wall": round(time.time() - t, 6), "cpu": round(_cpu() - c, 6),
                                              "slices": per_slice}
         if hasattr(module, "synthesis"):
-            phase_name = "synthesis"
+            phase_name = running.phase = "synthesis"
             with Phase(jobdir, "synthesis") as ph:
                 result = _call(module.synthesis, available, "synthesis")
             profile["phases"]["synthesis"] = ph.stats()

@@ -91,6 +91,9 @@ class BuildSession(Session):
                       f"building your own", file=sys.stderr)
         load_build_modules()          # here, in the script's thread: never in the pool's
         self.launcher.start()         # boots while this job is prepared (git metadata and all)
+        if self.ctx.subjobs is None:
+            from accelgit.build.subjobs import SubjobServer
+            self.ctx.subjobs = SubjobServer(self)
         fut: Future = Future()
         path = spec.workdir.job_path(spec.method.name, spec.id)
         job = Job(path, id=spec.id, method=spec.method.name, name=spec.name,
@@ -140,6 +143,17 @@ class BuildSession(Session):
         for d in deps:
             d.add_done_callback(one_done)
         return job
+
+    def build_now(self, spec: JobSpec) -> tuple[str, bool]:
+        """A subjob (subjobs.py): reused, or built in this thread; its path, and whether built."""
+        if not spec.force:
+            hit = self.store.find(spec.method.name, [spec.id] + spec.equivalent_ids, first=spec.workdir)
+            if hit:
+                return hit[0], False
+        path, action, _ = run_prepared(prepare_job(spec, self.ctx), self.ctx)
+        if self.progress:
+            self.progress.event(action, spec.dirname)
+        return path, action == "built"
 
     def known_job(self, jid: str) -> Job | None:
         with self._lock:
@@ -281,6 +295,7 @@ class BuildSession(Session):
                 pass
         self.pool.shutdown(wait=True)
         self._close_prep()
+        self._close_subjobs()
         self.store.flush_index()
         self.launcher.close()
         if self.progress:
@@ -304,10 +319,15 @@ class BuildSession(Session):
         self.pool.shutdown(wait=False, cancel_futures=True)
         self.launcher.kill_all()
         self._close_prep()
+        self._close_subjobs()
         self.store.flush_index()
         self.launcher.close()
         if self.progress:
             self.progress.done()
+
+    def _close_subjobs(self) -> None:
+        if self.ctx.subjobs is not None:
+            self.ctx.subjobs.close()
 
     def _close_prep(self) -> None:
         """No prepared folder or lock outlives the build."""

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import datetime
 
+from accelgit.store.jobdir import used_ids
+
 
 class Keep:
     """``reasons``: job id -> why it is kept; ``blocked``: why no job may be removed."""
@@ -101,13 +103,12 @@ def decide(repo, *, records: dict[str, list[str]], complete: dict[str, dict], pa
         for jid in ids:
             k.add(jid, f"in the run record {name}")
     todo = list(k.reasons)
-    while todo:                                         # inputs of kept jobs, in any workdir
+    while todo:                                         # what kept jobs use, in any workdir
         jid = todo.pop()
-        for v in ((params_of(jid) or {}).get("jobs") or {}).values():
-            for i in v if isinstance(v, list) else [v]:
-                if isinstance(i, str) and i not in k.reasons:
-                    k.add(i, "an input of a kept job")
-                    todo.append(i)
+        for i in used_ids(params_of(jid) or {}):
+            if i not in k.reasons:
+                k.add(i, "an input of a kept job")
+                todo.append(i)
     if grace_days > 0:
         limit = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=grace_days)
         for params in complete.values():

@@ -66,3 +66,18 @@ def scan_jobs(workdir: str):
         params = read_complete_job(os.path.join(workdir, name))
         if params is not None:
             yield name, params
+
+
+def used_ids(params: dict) -> list[str]:
+    """The ids of the jobs a job (its job.json) uses: its input jobs, the jobs
+    its JobWithFile options name, and the subjobs it built."""
+    out: list[str] = []
+    for v in (params.get("jobs") or {}).values():
+        out += [i for i in (v if isinstance(v, list) else [v]) if isinstance(i, str)]
+    options = params.get("options") or {}
+    for k, kind in (params.get("option_types") or {}).items():
+        v = options.get(k)
+        if isinstance(v, list) and v:
+            out += [x[0] for x in v if isinstance(x, list) and x] if kind.startswith("[") else [v[0]]
+    out += [s["id"] for s in (params.get("subjobs") or {}).values() if isinstance(s, dict) and "id" in s]
+    return [i for i in out if isinstance(i, str)]

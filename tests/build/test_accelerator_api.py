@@ -164,3 +164,54 @@ def test_options_and_jobs_stay_read_only(repo):
     })
     proc = repo.run("build")
     assert proc.returncode == 1 and "TypeError: options and jobs are read-only" in proc.stderr
+
+
+SUBJOBS = {
+    "methods/a_leaf.py": "options = dict(n=0)\ndef synthesis():\n    return options.n * 2\n",
+    "methods/a_parent.py": """
+        from accelerator import subjobs
+        options = dict(n=1)
+
+        def synthesis():
+            leaf = subjobs.build('leaf', n=options.n)
+            again = subjobs.build('leaf', options=dict(n=options.n))
+            return [leaf.load(), str(leaf) == str(again)]
+    """,
+    "methods/build_x.py": """
+        from accelerator import Job
+
+        def main(urd):
+            job = urd.build('parent', n=21)
+            print('RESULT', job.load(), [(Job(s).method, Job(s).load(), built) for s, built in job.post.subjobs.items()])
+    """,
+}
+
+
+def test_a_job_builds_subjobs_through_the_build(repo):
+    write_files(repo, {**SUBJOBS, "accelgit.toml": "[gc]\ngrace_days = 0\n"})
+    repo.commit("subjobs")
+    proc = repo.run("build", "--json", check=True)
+    (parent,) = json.loads(proc.stdout)["jobs"]           # the script's own calls
+    params = json.loads((Path(parent["path"]) / "job.json").read_text())
+    ((name, sub),) = params["subjobs"].items()
+    assert name.startswith("leaf-") and (sub["method"], sub["built"]) == ("leaf", True)
+    assert (repo.workdir / name / "manifest.json").exists()
+    out = repo.run("build", check=True).stdout
+    assert "RESULT [42, True] [('leaf', 42, True)]" in out
+    assert {j["action"] for j in repo.json("plan")["jobs"]} == {"reuse"}
+    # gc keeps what a kept job built
+    repo.run("gc", check=True)
+    assert (repo.workdir / name).exists()
+
+
+@pytest.mark.parametrize("method,message", [
+    ("def analysis(sliceno):\n    subjobs.build('leaf')\n",
+     "SubjobError: analysis is not allowed to make subjobs (as in the Accelerator)"),
+    ("def synthesis():\n    subjobs.build('leaf', n='x')\n",
+     "SubjobError: subjob leaf: methods/build_x.py: option 'n' expects int (default 0), got 'x'"),
+])
+def test_a_bad_subjob_fails_its_parent(repo, method, message):
+    write_files(repo, {**SUBJOBS, "methods/a_parent.py": "from accelerator import subjobs\n" + method,
+                       "methods/build_x.py": "def main(urd):\n    urd.build('parent')\n"})
+    proc = repo.run("build")
+    assert proc.returncode == 1 and message in proc.stderr, proc.stderr

@@ -1,10 +1,53 @@
-"""``accelerator.subjobs``: a running job building jobs."""
+"""``accelerator.subjobs``: a running job building jobs.  The call goes to
+the build (build/subjobs.py), which reuses or builds the job and answers;
+the subjob is then recorded in this job's job.json (``subjobs``)."""
 from __future__ import annotations
 
-from accelgit.api.compat.errors import NotSupported
+import json
+import socket
 
-__all__ = ["build"]
+from accelgit.api import running
+from accelgit.api.compat.errors import DATASETS, NotSupported
+from accelgit.api.job import Job
+from accelgit.core.identity import encode_value
+
+__all__ = ["build", "SubjobError"]
 
 
-def build(method, options=None, datasets=None, jobs=None, name=None, caption=None, **kw):
-    raise NotSupported("accelgit does not run subjobs yet (accelerator.subjobs.build)", name="accelerator.subjobs")
+class SubjobError(Exception):
+    """The build could not give the subjob (it failed, or the call is wrong)."""
+
+
+def _paths(v):
+    if isinstance(v, Job):
+        return v.path
+    if isinstance(v, (list, tuple)) and v and all(isinstance(j, Job) for j in v):
+        return [j.path for j in v]
+    return None
+
+
+def build(method, options=None, datasets=None, jobs=None, name=None, caption=None, **kw) -> Job:
+    """Just like ``urd.build``, from a running job (not from ``analysis``)."""
+    if datasets:
+        raise NotSupported(DATASETS, name="accelerator.dataset")
+    if running.current is None or running.subjob_address is None:
+        raise SubjobError("subjobs are built by a running job during a build (not in a verify rerun)")
+    if running.phase == "analysis":
+        raise SubjobError("analysis is not allowed to make subjobs (as in the Accelerator)")
+    kw_jobs = {k: _paths(v) for k, v in kw.items() if _paths(v) is not None}
+    request = {
+        "parent": running.current.id, "script": running.current.params.get("build_script"), "method": method,
+        "options": encode_value(dict(options or {}), "options"),
+        "jobs": {k: None if v is None else _paths(v) for k, v in (jobs or {}).items()},
+        "kw_options": {k: encode_value(v, k) for k, v in kw.items() if k not in kw_jobs},
+        "kw_jobs": kw_jobs, "name": name, "caption": caption,
+    }
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.connect(running.subjob_address)
+        with sock.makefile("rwb") as f:
+            f.write(json.dumps(request).encode() + b"\n")
+            f.flush()
+            reply = json.loads(f.readline() or b'{"error": "the build went away"}')
+    if "error" in reply:
+        raise SubjobError(f"subjob {method}: {reply['error']}")
+    return Job(reply["path"], id=reply["id"], method=reply["method"], name=reply["name"])

@@ -23,6 +23,7 @@ from accelgit.api.job import load_pickle
 from accelgit.commands.verify.select import names
 from accelgit.core.errors import AccelgitError
 from accelgit.core.identity import git_blob_sha1
+from accelgit.store.jobdir import used_ids
 from accelgit.store.layout import (
     ERROR_FILE,
     JOB_JSON,
@@ -108,13 +109,9 @@ class Rerunner:
 
     def _option_jobs(self, params: dict) -> dict:
         """``{id: path}`` of the jobs the job's JobWithFile options name."""
-        ids = []
-        for k, kind in (params.get("option_types") or {}).items():
-            v = params["options"].get(k)
-            if v is not None:
-                ids += [x[0] for x in v] if kind.startswith("[") else [v[0]]
-        paths = self._input_paths({f"option {i}": jid for i, jid in enumerate(ids)})
-        return {jid: paths[f"option {i}"] for i, jid in enumerate(ids)}
+        ids = used_ids({"options": params["options"], "option_types": params.get("option_types")})
+        paths = self._input_paths({f"option {n}": jid for n, jid in enumerate(ids)})
+        return {jid: paths[f"option {n}"] for n, jid in enumerate(ids)}
 
     def _prepare(self, t, scratch: str) -> tuple[str, dict]:
         jobdir = os.path.join(scratch, t.dirname)

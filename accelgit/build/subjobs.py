@@ -1,0 +1,79 @@
+"""Subjobs: a running job building jobs (the Accelerator's
+``accelerator.subjobs.build``).  The build listens on a Unix socket in a
+private temp folder; a job process sends one JSON line (the call), the
+build computes the job as ``urd.build`` would (the parent's build script
+names it), reuses it or builds it right there (not through the worker pool,
+which the waiting parent may fill), and answers one JSON line: the job, or
+the error.  What a job built is recorded in its job.json (``subjobs``)."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import tempfile
+import threading
+
+from accelgit.api.job import Job
+from accelgit.api.urd import Urd
+from accelgit.core.errors import AccelgitError
+from accelgit.core.identity import decode_value
+
+
+class SubjobServer:
+    def __init__(self, session):
+        self.session = session
+        self.folder = tempfile.mkdtemp(prefix="accelgit-subjobs-")
+        self.address = os.path.join(self.folder, "socket")
+        self.made: dict[str, dict] = {}          # parent id -> {subjob folder name: {id, method, name}}
+        self._lock = threading.Lock()
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._sock.bind(self.address)
+        self._sock.listen(16)
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:             # closed: the build is over
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn, conn.makefile("rwb") as f:
+            try:
+                reply = self._build(json.loads(f.readline()))
+            except AccelgitError as e:
+                reply = {"error": str(e)}
+            except Exception as e:  # noqa: BLE001 - the job says it; the build goes on
+                reply = {"error": f"{type(e).__name__}: {e}"}
+            f.write(json.dumps(reply).encode() + b"\n")
+            f.flush()
+
+    def _build(self, req: dict) -> dict:
+        def job(v):
+            return [Job(p) for p in v] if isinstance(v, list) else None if v is None else Job(v)
+        urd = Urd(self.session, req["script"] or "(subjob)")
+        kw = {k: decode_value(v) for k, v in req["kw_options"].items()}
+        kw.update({k: job(v) for k, v in req["kw_jobs"].items()})
+        spec = urd.make_spec(req["method"], decode_value(req["options"]), {k: job(v) for k, v in req["jobs"].items()},
+                             name=req["name"], caption=req["caption"], **kw)
+        path, built = self.session.build_now(spec)
+        with self._lock:
+            made = self.made.setdefault(req["parent"], {})
+            old = made.get(os.path.basename(path))
+            made[os.path.basename(path)] = {"id": spec.id, "method": spec.method.name, "name": spec.name,
+                                            "built": built or bool(old and old["built"])}
+        return {"path": path, "id": spec.id, "method": spec.method.name, "name": spec.name}
+
+    def made_by(self, parent_id: str) -> dict | None:
+        """The subjobs the job ``parent_id`` built (taken: asked once, when it is stored)."""
+        with self._lock:
+            return self.made.pop(parent_id, None)
+
+    def close(self) -> None:
+        try:
+            self._sock.close()
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
