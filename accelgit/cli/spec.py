@@ -130,6 +130,13 @@ COMMANDS: tuple[Cmd, ...] = (
             help="keep what HEAD uses, not every branch tip and tag"),
         Opt(("--workdir",), "workdir", "str", "NAME", "clean this configured workdir (default: the target)"),
     ), "accelgit.commands.gc:gc_command"),
+    Cmd("urd list", "the urd lists build scripts keep, or the items of one", (
+        Arg("name", "LIST", "a list: its items (default: every list)"),
+    ), "accelgit.commands.urd:list_command"),
+    Cmd("urd show", "one urd item: its jobs, what it read of other lists, the commit it was made from", (
+        Arg("name", "LIST", "the list", required=True),
+        Arg("timestamp", "TIMESTAMP", "the item's timestamp (default: the latest)"),
+    ), "accelgit.commands.urd:show_command"),
     Cmd("hooks install", "install accelgit's git hooks (a hook you already have is kept and still runs)",
         (HOOK_NAMES,), "accelgit.commands.hooks.command:install_command"),
     Cmd("hooks uninstall", "remove accelgit's git hooks and put back any hook they replaced",
@@ -157,7 +164,8 @@ COMMANDS: tuple[Cmd, ...] = (
 )
 
 GROUPS = {"hooks": "install, remove or inspect accelgit's git hooks",
-          "trust": "your signing key and the keys whose jobs you trust", "hook": "what an installed git hook calls"}
+          "trust": "your signing key and the keys whose jobs you trust", "hook": "what an installed git hook calls",
+          "urd": "the urd lists of build sessions (the Accelerator's Urd)"}
 SUMMARY = "Build jobs the Accelerator's way, tied to git: build, plan, verify, report."
 
 

@@ -98,3 +98,23 @@ def test_urd_misuse_is_one_line(repo):
     assert (proc.returncode, proc.stderr) == (2, "accelgit: methods/build_lists.py:2: urd.get/latest/first('x') "
                                                  "records a dependency, so it needs urd.begin first (urd.peek reads "
                                                  "without one)\n")
+
+
+def test_urd_commands_show_which_data_and_which_code(repo):
+    write_files(repo, FILES)
+    head = repo.commit("lists")
+    repo.build()
+    assert repo.json("urd", "list") == {"lists": [{"list": "imports", "items": 2, "latest": "2024-01-02"},
+                                                  {"list": "report", "items": 1, "latest": "1"}]}
+    items = repo.json("urd", "list", "imports")["items"]
+    assert [(i["timestamp"], i["caption"], i["commit"]) for i in items] == \
+        [("2024-01-01", "day 2024-01-01", head), ("2024-01-02", "day 2024-01-02", head)]
+    latest = repo.json("urd", "show", "imports")
+    assert latest["timestamp"] == "2024-01-02" and latest["joblist"][0][0] == "step"
+    text = repo.run("urd", "show", "report", "1", check=True).stdout
+    assert f"commit     {head} (worktree)" in text and "uses       imports at 2024-01-01" in text
+    proc = repo.run("urd", "show", "imports", "2030-01-01")
+    assert (proc.returncode, proc.stderr) == (2, "accelgit: urd list 'imports' has no item at 2030-01-01 "
+                                                 "(it has 2024-01-01, 2024-01-02)\n")
+    proc = repo.run("urd", "list", "nothing")
+    assert (proc.returncode, proc.stderr) == (2, "accelgit: no urd list 'nothing' (lists: imports, report)\n")
