@@ -4,7 +4,6 @@ the subjob is then recorded in this job's job.json (``subjobs``)."""
 from __future__ import annotations
 
 import json
-import socket
 
 from accelgit.api import running
 from accelgit.api.compat.errors import DATASETS, NotSupported
@@ -42,6 +41,7 @@ def build(method, options=None, datasets=None, jobs=None, name=None, caption=Non
         "kw_options": {k: encode_value(v, k) for k, v in kw.items() if k not in kw_jobs},
         "kw_jobs": kw_jobs, "name": name, "caption": caption,
     }
+    import socket  # here: a method that never builds a subjob does not pay for it
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.connect(running.subjob_address)
         with sock.makefile("rwb") as f:
