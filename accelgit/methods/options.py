@@ -94,6 +94,17 @@ def coerce_option(name: str, default: Any, value: Any, where: str) -> Any:
     return value
 
 
+def coerce_value(method: str, name: str, spec: Any, value: Any, where: str) -> Any:
+    """A given value of option ``name``: converted to its default's type, or
+    as the Accelerator's typing (methods/optspec.py) says."""
+    if not optspec.has_markers(spec):
+        return coerce_option(name, spec, value, where)
+    try:
+        return optspec.convert(spec, value)
+    except optspec.OptionError as e:
+        raise UsageError(f"{where}: option '{name}' of method '{method}' {e}") from None
+
+
 def coerce_options(m: Method, given: dict[str, Any], where: str) -> dict[str, Any]:
     """All options of ``m``: given ones coerced, the rest their defaults."""
     out = {}
@@ -102,13 +113,10 @@ def coerce_options(m: Method, given: dict[str, Any], where: str) -> dict[str, An
             known = ", ".join(m.options) or "none"
             raise UsageError(f"{where}: method '{m.name}' has no option '{k}' (options: {known})")
     for k, default in m.options.items():
-        if not optspec.has_markers(default):
-            out[k] = coerce_option(k, default, given[k], where) if k in given else default
-        elif k in given:
-            try:
-                out[k] = optspec.convert(default, given[k])
-            except optspec.OptionError as e:
-                raise UsageError(f"{where}: option '{k}' of method '{m.name}' {e}") from None
+        if k in given:
+            out[k] = coerce_value(m.name, k, default, given[k], where)
+        elif not optspec.has_markers(default):
+            out[k] = default
         elif optspec.required(default):
             raise UsageError(f"{where}: method '{m.name}' requires option '{k}'")
         else:

@@ -215,3 +215,29 @@ def test_a_bad_subjob_fails_its_parent(repo, method, message):
                        "methods/build_x.py": "def main(urd):\n    urd.build('parent')\n"})
     proc = repo.run("build")
     assert proc.returncode == 1 and message in proc.stderr, proc.stderr
+
+
+WITHFILE = {
+    "methods/a_write.py": "from datetime import date\noptions = dict(day=date)\n"
+                          "def synthesis(job):\n    job.save(str(options.day), 'f')\n",
+    "methods/a_read.py": "from accelerator import JobWithFile, OptionEnum\n"
+                         "options = dict(src=JobWithFile, mode=OptionEnum('a b'))\n"
+                         "def synthesis():\n    return [options.src.load(), options.mode]\n",
+    "methods/build_x.py": "import datetime\n\ndef main(urd):\n"
+                          "    w = urd.build('write', day=datetime.date(2024, 1, 2))\n"
+                          "    urd.build('read', src=w.withfile('f'), mode='b')\n",
+}
+
+
+def test_verify_checks_typed_options_and_what_a_jobwithfile_names(repo):
+    write_files(repo, WITHFILE)
+    repo.commit("typed")
+    out = repo.build()
+    assert job_json(out, "read")["option_types"] == {"src": "JobWithFile"}
+    proc = repo.run("verify", "--rerun", "--json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    repo.write("methods/a_write.py", WITHFILE["methods/a_write.py"] + "# edited\n")
+    read = job_json(out, "read")
+    (job,) = json.loads(repo.run("verify", f"read-{read['id'][:12]}", "--json").stdout)["jobs"]
+    currency = [c for c in job["checks"] if c["check"] == "currency"][0]
+    assert not currency["ok"] and "input of a JobWithFile option: write-" in currency["detail"]

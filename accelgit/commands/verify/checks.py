@@ -38,7 +38,7 @@ from accelgit.core.identity import (
     source_digest,
 )
 from accelgit.plan.diff import MISSING, diff, identity
-from accelgit.store.jobdir import read_at, read_params
+from accelgit.store.jobdir import read_at, read_params, used_ids
 from accelgit.store.layout import MANIFEST, SOURCE, UNSIGNED
 from accelgit.store.manifest import file_sha256, irregular_files, walk_files
 from accelgit.store.signing import Untrusted, signer
@@ -185,7 +185,7 @@ class Currency:
         return res
 
     def _changes(self, p: dict) -> tuple[list[str], str]:
-        from accelgit.methods.options import coerce_option
+        from accelgit.methods.options import coerce_value
         name = p["method"]
         try:
             m = self.methods.get(name)
@@ -219,7 +219,7 @@ class Currency:
             changes.append(f"option '{k}' was added")
         for k in sorted(set(opts) & set(m.options)):
             try:
-                now = encode_value(coerce_option(k, m.options[k], decode_value(opts[k]), m.path))
+                now = encode_value(coerce_value(m.name, k, m.options[k], decode_value(opts[k]), m.path))
             except (UsageError, TypeError, ValueError):
                 changes.append(f"option '{k}': {opts[k]!r} no longer fits its default {m.options[k]!r}")
                 continue
@@ -234,7 +234,8 @@ class Currency:
             v = jobs[k]
             if v is not None and m.jobs[k] != isinstance(v, list):
                 changes.append(f"input job '{k}' is {'now' if m.jobs[k] else 'no longer'} a list")
-        for k, v in sorted(jobs.items()):
+        option_jobs = used_ids({"options": opts, "option_types": p.get("option_types")})
+        for k, v in [*sorted(jobs.items()), *(("of a JobWithFile option", jid) for jid in option_jobs)]:
             for jid in (v if isinstance(v, list) else [] if v is None else [v]):
                 path = self.store.find_by_id(jid)
                 params = read_params(path)[0] if path else None
