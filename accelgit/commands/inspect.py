@@ -129,6 +129,8 @@ def show_command(repo, config, *, cwd: str, as_json: bool, job: str) -> None:
             found = store.find_by_id(jid) if isinstance(jid, str) else None
             names.append(os.path.basename(found) if found else str(jid)[:12])
         lines.append(f"input    {k} = {', '.join(names) if names else 'none'}")
+    for name, sub in (params.get("subjobs") or {}).items():
+        lines.append(f"subjob   {name}" + ("" if sub.get("built") else "  (reused)"))
     for k, v in (params.get("files") or {}).items():
         lines.append(f"file     {k} {v[:12]}")
     for k, v in (params.get("sources") or {}).items():
