@@ -147,7 +147,7 @@ class Job:
         return "".join(parts)
 
     def dataset(self, name: str = "default"):
-        from accelgit.api.compat.errors import unsupported
+        from accelgit.api.accelerator_name import unsupported
         raise unsupported("dataset")
 
     datasets = property(dataset)

@@ -9,7 +9,7 @@ import os
 import pickle
 from collections.abc import Mapping
 
-from accelgit.api.compat.errors import unsupported
+from accelgit.api.accelerator_name import unsupported
 from accelgit.api.job import Job
 from accelgit.core.identity import job_dirname
 

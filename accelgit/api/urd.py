@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from accelgit.api.compat.errors import DATASET_METHODS, DATASETS
+from accelgit.api.accelerator_name import DATASET_METHODS, DATASETS
 from accelgit.api.job import Job, JobWithFile
 from accelgit.api.joblist import JobList, UrdJob
 from accelgit.api.spec import JobSpec

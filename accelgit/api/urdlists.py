@@ -7,7 +7,6 @@ commit the build ran from.  Lists are named as given (no user prefix)."""
 from __future__ import annotations
 
 import datetime
-import getpass
 import os
 
 from accelgit.api.joblist import JobList, UrdJob
@@ -166,6 +165,7 @@ def _find(store, method: str, jid: str, name: str):
 
 
 def _user() -> str | None:
+    import getpass  # here: only a finished urd item asks
     try:
         return getpass.getuser()
     except Exception:  # noqa: BLE001 - no user name is not an error

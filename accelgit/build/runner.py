@@ -18,8 +18,8 @@ import traceback
 import types
 
 from accelgit.api import running
-from accelgit.api.compat.errors import NotSupported
-from accelgit.api.compat.install import install as install_accelerator
+from accelgit.api.accelerator_name import NotSupported
+from accelgit.api.accelerator_name import install as install_accelerator
 from accelgit.api.dotdict import DotDict
 from accelgit.api.job import Job, JobWithFile
 from accelgit.api.merge import AnalysisResults

@@ -10,8 +10,8 @@ import sys
 import threading
 import traceback
 
-from accelgit.api.compat.errors import NotSupported
-from accelgit.api.compat.install import install as install_accelerator
+from accelgit.api.accelerator_name import NotSupported
+from accelgit.api.accelerator_name import install as install_accelerator
 from accelgit.api.job import Job
 from accelgit.api.spec import JobSpec
 from accelgit.api.urd import Urd

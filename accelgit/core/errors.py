@@ -89,3 +89,7 @@ class PlanStopped(Exception):
         super().__init__(f"plan stopped at {where}: it reads the result of {job.method} ({job.id[:12]}), which would be built")
         self.job = job
         self.where = where
+
+
+#: what accelgit says of the Accelerator's datasets, wherever code uses them (issue 16)
+DATASETS = "datasets are not supported (accelerator.dataset)"

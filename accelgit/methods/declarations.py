@@ -10,7 +10,7 @@ import posixpath
 from dataclasses import dataclass, field
 from typing import Any
 
-from accelgit.core.errors import MethodError
+from accelgit.core.errors import DATASETS, MethodError
 from accelgit.methods import optspec
 from accelgit.methods.imports import parse_source
 
@@ -178,9 +178,6 @@ def _depend_modules(m: Method, node: ast.AST, tree: ast.Module, where: str) -> a
             rest.append(e)
     m.depend_modules = tuple(mods)
     return ast.Tuple(elts=rest, ctx=ast.Load())
-
-
-DATASETS = "datasets are not supported (accelerator.dataset)"
 
 
 def _dataset_use(tree: ast.Module) -> int | None:

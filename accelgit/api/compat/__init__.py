@@ -1,12 +1,12 @@
 """The ``accelerator`` import name inside build scripts and job processes
 (issue 16): what accelgit implements of the Accelerator's API, under the
 Accelerator's names, whether or not the real package is installed.  Anything
-else is one clear error naming it (``install.py`` makes the names resolve
+else is one clear error naming it (``api/accelerator_name.py`` makes the names resolve
 here; docs/accelerator.md has the table)."""
 from __future__ import annotations
 
+from accelgit.api.accelerator_name import unsupported
 from accelgit.api.compat.colourwrapper import colour
-from accelgit.api.compat.errors import unsupported
 from accelgit.api.compat.extras import DotDict, OptionDefault, OptionEnum, OptionString, RequiredOption
 from accelgit.api.compat.job import Job, JobWithFile
 from accelgit.api.compat.statmsg import dummy_status, status

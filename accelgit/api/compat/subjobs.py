@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from accelgit.api import running
-from accelgit.api.compat.errors import DATASETS, NotSupported
+from accelgit.api.accelerator_name import DATASETS, NotSupported
 from accelgit.api.job import Job
 from accelgit.core.identity import encode_value
 

@@ -1,13 +1,43 @@
-"""Makes ``import accelerator`` (and its submodules) resolve to accelgit's
-compatibility layer in this process: called before a build script or a
-method runs.  Cheap: a finder is added, and the layer is imported only when
-code imports ``accelerator``.  A submodule accelgit does not provide raises
-the one error (errors.py)."""
+"""The ``accelerator`` import name inside build scripts and job processes
+(issue 16): ``install()`` makes ``import accelerator`` (and its submodules)
+resolve to accelgit's compatibility layer (the ``compat`` package, imported
+only when code imports ``accelerator``), and what that layer does not provide
+is one clear error (``unsupported``), datasets above all."""
 from __future__ import annotations
 
 import importlib.abc
 import importlib.machinery
 import sys
+
+from accelgit.core.errors import DATASETS
+
+# the Accelerator's dataset API: names and modules (datasets are out of scope)
+DATASET_NAMES = frozenset({
+    "Dataset", "DatasetWriter", "DatasetList", "SkipSlice", "SkipDataset", "DatasetError", "NoSuchDatasetError",
+    "DatasetUsageError", "dataset", "dsutil", "sourcedata", "standard_methods", "_dsutil", "dataset_type",
+})
+
+
+# the Accelerator's standard methods, all of them about datasets
+DATASET_METHODS = frozenset({
+    "csvexport", "csvimport", "csvimport_zip", "dataset_checksum", "dataset_checksum_chain", "dataset_concat",
+    "dataset_fanout", "dataset_fanout_collect", "dataset_filter_columns", "dataset_hashpart", "dataset_merge",
+    "dataset_rename_columns", "dataset_sort", "dataset_type", "dataset_unroundrobin",
+})
+
+
+class NotSupported(ImportError):
+    """``import accelerator.X`` / ``from accelerator import X`` of something
+    accelgit does not implement."""
+
+
+def unsupported(name: str) -> NotSupported:
+    """The error for ``accelerator.<name>`` (a dotted tail for a module)."""
+    if name.split(".")[0] in DATASET_NAMES:
+        return NotSupported(DATASETS, name=f"accelerator.{name}")
+    return NotSupported(f"accelgit does not provide accelerator.{name} (see accelgit's docs/accelerator.md for "
+                        f"what it runs of the Accelerator's API)", name=f"accelerator.{name}")
+
 
 # accelerator.<name> -> this package's module of that name
 _MODULES = ("job", "extras", "subjobs", "colourwrapper", "statmsg", "blob")
@@ -19,7 +49,6 @@ class _Accelerator(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             return None
         tail = fullname[len("accelerator."):]
         if fullname != "accelerator" and tail not in _MODULES and tail != "colour":
-            from accelgit.api.compat.errors import unsupported
             raise unsupported(tail)
         return importlib.machinery.ModuleSpec(fullname, self, is_package=fullname == "accelerator")
 
