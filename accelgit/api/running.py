@@ -81,9 +81,11 @@ class JobContext(Job):
 
 
 #: the job this process runs (set by the runner): what accelerator.blob and
-#: accelerator.subjobs act for; the build's address for subjobs; the phase running
+#: accelerator.subjobs act for; the build's address for subjobs (or, in a verify
+#: rerun, the subjobs the job recorded: [[method, name, path]]); the phase running
 current: JobContext | None = None
 subjob_address: str | None = None
+recorded_subjobs: list | None = None
 phase: str | None = None
 
 

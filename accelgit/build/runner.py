@@ -222,6 +222,7 @@ def run_job(jobdir: str, run: dict | None = None) -> int:
             jobs[k] = None if v is None else [Job(p) for p in v] if isinstance(v, list) else Job(v)
         running.current = JobContext(jobdir, params)
         running.subjob_address = run.get("subjobs")
+        running.recorded_subjobs = run.get("recorded_subjobs")
         available = {
             "job": running.current,
             "options": DotDict.frozen(_typed_options(params, run)),

@@ -200,6 +200,8 @@ def test_a_job_builds_subjobs_through_the_build(repo):
     assert "RESULT [42, True] [('leaf', 42, True)]" in out
     assert {j["action"] for j in repo.json("plan")["jobs"]} == {"reuse"}
     assert f"subjob   {name}\n" in repo.run("show", parent["id"][:12], check=True).stdout
+    proc = repo.run("verify", "--rerun", "--json")         # a rerun is given the subjobs the job built
+    assert proc.returncode == 0, proc.stdout
     # gc keeps what a kept job built
     repo.run("gc", check=True)
     assert (repo.workdir / name).exists()

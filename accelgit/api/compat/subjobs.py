@@ -29,10 +29,15 @@ def build(method, options=None, datasets=None, jobs=None, name=None, caption=Non
     """Just like ``urd.build``, from a running job (not from ``analysis``)."""
     if datasets:
         raise NotSupported(DATASETS, name="accelerator.dataset")
-    if running.current is None or running.subjob_address is None:
-        raise SubjobError("subjobs are built by a running job during a build (not in a verify rerun)")
     if running.phase == "analysis":
         raise SubjobError("analysis is not allowed to make subjobs (as in the Accelerator)")
+    if running.current is not None and running.subjob_address is None and running.recorded_subjobs is not None:
+        for m, n, path in running.recorded_subjobs:       # a verify rerun: the subjobs the job built
+            if m == method and n == (name or method):
+                return Job(path)
+        raise SubjobError(f"subjob {method}: the job recorded no such subjob, so its rerun cannot have it")
+    if running.current is None or running.subjob_address is None:
+        raise SubjobError("subjobs are built by a running job during a build")
     kw_jobs = {k: _paths(v) for k, v in kw.items() if _paths(v) is not None}
     request = {
         "parent": running.current.id, "script": running.current.params.get("build_script"), "method": method,

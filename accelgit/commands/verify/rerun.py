@@ -107,6 +107,12 @@ class Rerunner:
             out[k] = None if v is None else paths if isinstance(v, list) else paths[0]
         return out
 
+    def _subjobs(self, params: dict) -> list:
+        """``[[method, name, path]]`` of the subjobs the job built: a rerun is given them again."""
+        subs = params.get("subjobs") or {}
+        paths = self._input_paths({f"subjob {n}": s["id"] for n, s in subs.items()})
+        return [[s["method"], s["name"], paths[f"subjob {n}"]] for n, s in subs.items()]
+
     def _option_jobs(self, params: dict) -> dict:
         """``{id: path}`` of the jobs the job's JobWithFile options name."""
         ids = used_ids({"options": params["options"], "option_types": params.get("option_types")})
@@ -141,7 +147,7 @@ class Rerunner:
                 f.write(self._repo_file(rel, blob, "data file"))
         run = {"inputs": self._input_paths(params["jobs"]), "root": root,
                "slices": params.get("slices") or self.config.slices,
-               "option_jobs": self._option_jobs(params)}
+               "option_jobs": self._option_jobs(params), "recorded_subjobs": self._subjobs(params)}
         return jobdir, run
 
     def _scratch(self) -> str:
