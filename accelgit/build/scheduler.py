@@ -144,17 +144,6 @@ class BuildSession(Session):
             d.add_done_callback(one_done)
         return job
 
-    def build_now(self, spec: JobSpec) -> tuple[str, bool]:
-        """A subjob (subjobs.py): reused, or built in this thread; its path, and whether built."""
-        if not spec.force:
-            hit = self.store.find(spec.method.name, [spec.id] + spec.equivalent_ids, first=spec.workdir)
-            if hit:
-                return hit[0], False
-        path, action, _ = run_prepared(prepare_job(spec, self.ctx), self.ctx)
-        if self.progress:
-            self.progress.event(action, spec.dirname)
-        return path, action == "built"
-
     def known_job(self, jid: str) -> Job | None:
         with self._lock:
             return self._jobs.get(jid)

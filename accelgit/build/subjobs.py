@@ -3,7 +3,7 @@
 private temp folder; a job process sends one JSON line (the call), the
 build computes the job as ``urd.build`` would (the parent's build script
 names it), reuses it or builds it right there (not through the worker pool,
-which the waiting parent may fill), and answers one JSON line: the job, or
+which the waiting parent may fill; shown in the build's progress), and answers one JSON line: the job, or
 the error.  What a job built is recorded in its job.json (``subjobs``)."""
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import threading
 
 from accelgit.api.job import Job
 from accelgit.api.urd import Urd
+from accelgit.build.prepare import prepare_job, run_prepared
 from accelgit.core.errors import AccelgitError
 from accelgit.core.identity import decode_value
 
@@ -59,13 +60,33 @@ class SubjobServer:
         kw.update({k: job(v) for k, v in req["kw_jobs"].items()})
         spec = urd.make_spec(req["method"], decode_value(req["options"]), {k: job(v) for k, v in req["jobs"].items()},
                              name=req["name"], caption=req["caption"], **kw)
-        path, built = self.session.build_now(spec)
+        path, built = self._build_now(spec)
         with self._lock:
             made = self.made.setdefault(req["parent"], {})
             old = made.get(os.path.basename(path))
             made[os.path.basename(path)] = {"id": spec.id, "method": spec.method.name, "name": spec.name,
                                             "built": built or bool(old and old["built"])}
         return {"path": path, "id": spec.id, "method": spec.method.name, "name": spec.name}
+
+    def _build_now(self, spec) -> tuple[str, bool]:
+        """The subjob reused, or built in this thread; its path, and whether built."""
+        s = self.session
+        if not spec.force:
+            hit = s.store.find(spec.method.name, [spec.id] + spec.equivalent_ids, first=spec.workdir)
+            if hit:
+                return hit[0], False
+        if s.progress:
+            s.progress.event("queued", spec.dirname)
+            s.progress.event("start", spec.dirname)
+        try:
+            path, action, _ = run_prepared(prepare_job(spec, s.ctx), s.ctx)
+        except BaseException:
+            if s.progress:
+                s.progress.event("failed", spec.dirname)
+            raise
+        if s.progress:
+            s.progress.event(action, spec.dirname)
+        return path, action == "built"
 
     def made_by(self, parent_id: str) -> dict | None:
         """The subjobs the job ``parent_id`` built (taken: asked once, when it is stored)."""
