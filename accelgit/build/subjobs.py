@@ -3,8 +3,9 @@
 private temp folder; a job process sends one JSON line (the call), the
 build computes the job as ``urd.build`` would (the parent's build script
 names it), reuses it or builds it right there (not through the worker pool,
-which the waiting parent may fill; shown in the build's progress), and answers one JSON line: the job, or
-the error.  What a job built is recorded in its job.json (``subjobs``)."""
+which the waiting parent may fill; shown in the build's progress), and
+answers one JSON line: the job, or the error.  What a job built is recorded
+in its job.json (``subjobs``)."""
 from __future__ import annotations
 
 import json
