@@ -317,9 +317,7 @@ def run_prepared(prep: Prepared, ctx: BuildContext) -> tuple[str, str, float]:
         subjobs = ctx.subjobs.made_by(spec.id) if ctx.subjobs else None
         if subjobs:                 # what the job built: part of its record (job.json), not of its identity
             prep.params["subjobs"] = subjobs
-            with open(os.path.join(tmp, JOB_JSON), "wb") as f:
-                f.write(member_lines(prep.params).encode("utf-8"))
-            prep.written.pop(JOB_JSON, None)
+            _write_job_json(prep)
         odd = irregular_files(tmp)
         if odd:
             raise _failure(spec, tmp, code, root=ctx.repo.root, detail=f"{odd[0]} is not a regular file (a FIFO, device, socket or "

@@ -48,7 +48,11 @@ def build(method, options=None, datasets=None, jobs=None, name=None, caption=Non
     }
     import socket  # here: a method that never builds a subjob does not pay for it
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.connect(running.subjob_address)
+        try:
+            sock.connect(running.subjob_address)
+        except OSError as e:            # a job on another machine (the Dask executor) cannot reach it
+            raise SubjobError(f"subjob {method}: cannot reach the build ({e.strerror or e}); subjobs are built "
+                              f"by jobs the local executor runs") from None
         with sock.makefile("rwb") as f:
             f.write(json.dumps(request).encode() + b"\n")
             f.flush()
