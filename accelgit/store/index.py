@@ -24,6 +24,11 @@ _CHECK = ("checked", "stat")        # the checked files ("\n"-joined) and their 
 _INSERT = f"INSERT OR REPLACE INTO jobs VALUES ({', '.join('?' * (len(_COLUMNS) + len(_CHECK)))})"
 
 
+# SQLite errors that say nothing is wrong with the file (another process holds it, the
+# disk is full): the index is used without this time, never moved aside as damaged
+_NOT_DAMAGE = ("locked", "busy", "full", "disk I/O", "unable to open")
+
+
 def row_of(params: dict, dirname: str, signer: str | None = None, check: tuple | None = None) -> tuple:
     """``signer``: the key id whose signature this process verified (or made);
     None (not checked yet) for rows read from the folders by a sync.
@@ -87,7 +92,7 @@ class Index:
                 self._sync(db)
             self._db = db
         except sqlite3.OperationalError as e:
-            if any(w in str(e) for w in ("locked", "busy", "full", "disk I/O")):
+            if any(w in str(e) for w in _NOT_DAMAGE):
                 self.broken = True        # locked by someone else, or a full disk: without it this time
                 return None
             return self._recreate()
@@ -164,7 +169,7 @@ class Index:
             try:
                 return fn(db)
             except sqlite3.OperationalError as e:
-                if any(w in str(e) for w in ("locked", "busy", "readonly", "full", "disk I/O")):
+                if any(w in str(e) for w in _NOT_DAMAGE + ("readonly",)):
                     return None         # (a full disk: the index is fine, it just misses rows till later)
                 self._recreate()
                 return None
