@@ -5,13 +5,12 @@ runs in (the work tree, the index or a commit), a job's from its verified
 source copies; nothing else under those package names is importable."""
 from __future__ import annotations
 
-import importlib.abc
 import importlib.machinery
 import sys
 from typing import Callable
 
 
-class RepoImporter(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+class RepoImporter:       # a meta path finder and loader by protocol (importlib.abc costs ~6 ms to import)
     """Serves ``packages`` (dotted names), their parents and their modules.
     ``exists(path)``/``read(path)`` see repo paths; ``filename(path)`` is how
     a module's frames name it."""

@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import socket
-import tempfile
 import threading
 
 from accelgit.api.job import Job
@@ -25,6 +24,7 @@ from accelgit.core.identity import decode_value
 class SubjobServer:
     def __init__(self, session):
         self.session = session
+        import tempfile  # here: only a build whose jobs build subjobs needs it
         self.folder = tempfile.mkdtemp(prefix="accelgit-subjobs-")
         self.address = os.path.join(self.folder, "socket")
         self.made: dict[str, dict] = {}          # parent id -> {subjob folder name: {id, method, name}}

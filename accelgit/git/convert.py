@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 import threading
 
 from accelgit.git.repo import git
@@ -80,6 +79,7 @@ class Conversion:
     # -- what git stores
     def _env(self) -> dict:
         if self._tmp is None:
+            import tempfile  # here: a command that converts nothing does not import it
             self._tmp = tempfile.mkdtemp(prefix="accelgit-convert-")
             os.mkdir(os.path.join(self._tmp, "objects"))
         env = dict(self.repo.env or os.environ)
