@@ -162,12 +162,11 @@ def load_method(jobdir: str, params: dict, repo_root: str | None = None):
     module = types.ModuleType(modname if pkg else f"a_{params['method']}")
     module.__file__ = path
     if pkg:         # a module of its method package, as the Accelerator runs it (issue 16)
-        import importlib
         import importlib.machinery
         sys.meta_path.insert(0, RepoImporter({pkg}, lambda rel: os.path.isfile(os.path.join(src, *rel.split("/"))),
                                              lambda rel: _read(os.path.join(src, *rel.split("/"))),
                                              lambda rel: os.path.join(src, *rel.split("/"))))
-        importlib.import_module(pkg)
+        # the package itself is imported by the first relative import that needs it, not for every job
         module.__package__ = pkg
         module.__spec__ = importlib.machinery.ModuleSpec(modname, None, origin=path)
     sys.modules[module.__name__] = module
