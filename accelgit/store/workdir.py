@@ -11,14 +11,13 @@ import json
 import os
 import uuid
 
-from accelgit.core.errors import IntegrityError, JobNotFound, UsageError
+from accelgit.core.errors import JobNotFound, UsageError
 from accelgit.core.identity import job_dirname
 from accelgit.store import keys
 from accelgit.store.index import Index, KnownIds
 from accelgit.store.jobcheck import DAMAGED_JOB, OK, examine, record, stat_key
 from accelgit.store.jobdir import is_complete, read_params, scan_jobs
 from accelgit.store.layout import JOB_JSON, MANIFEST, TMP
-from accelgit.store.manifest import verified_bytes
 from accelgit.store.signing import Untrusted, signer
 
 
@@ -115,17 +114,14 @@ class Workdir:
             self.damaged[dirname] = got
         if state != OK:
             return None
-        try:     # job.json as its builder signed it: a trusted job copied under another id is not it
-            params = json.loads(verified_bytes(path, JOB_JSON))
+        try:     # the manifest examine held job.json (this job's) and the files to, as its builder signed it
             kid = signer(path)
         except Untrusted as e:
             self.refused[dirname] = e.short
             return None
-        except (IntegrityError, OSError, ValueError):
+        except OSError:
             return None
-        if not isinstance(params, dict) or params.get("id") != jid:
-            return None
-        self.added(params, dirname, kid, check=new)
+        self.added(got, dirname, kid, check=new)
         return path
 
     def _open_fd(self) -> int:
