@@ -112,12 +112,12 @@ def write_manifest(jobdir: str, in_place: bool = False, written: dict | None = N
     return text
 
 
-def read_manifest(jobdir: str, trusted: bool = False) -> dict:
-    """The manifest of ``jobdir``; with ``trusted``, only if the job is signed
-    by a trusted key (else ``signing.Untrusted``)."""
+def read_manifest(jobdir: str) -> dict:
+    """The manifest of ``jobdir`` (its signature unchecked: ``verified_bytes``
+    checks it)."""
     fd = _open_dir(jobdir)
     try:
-        return _manifest_at(fd, jobdir, trusted)
+        return _manifest_at(fd, jobdir, False)
     finally:
         os.close(fd)
 
