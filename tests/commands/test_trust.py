@@ -307,3 +307,10 @@ def test_trust_sign_refuses_to_vouch_for_a_workdir_others_can_write(team):
     os.chmod(shared, 0o777)
     proc = repo.run("trust", "sign", "--workdir", "team")
     assert proc.returncode == 2 and "can be written by others" in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def test_trust_sign_takes_jobs_or_a_workdir_not_both(team):
+    repo, _ = team
+    job = Path(repo.build()["jobs"][0]["path"])
+    proc = repo.run("trust", "sign", job.name, "--workdir", "team")
+    assert proc.returncode == 2 and proc.stderr == "accelgit: give JOBs or --workdir, not both\n"
