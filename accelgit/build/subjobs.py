@@ -20,21 +20,28 @@ from accelgit.build.prepare import prepare_job, run_prepared
 from accelgit.core.errors import AccelgitError
 from accelgit.core.identity import decode_value
 
+PREFIX = "accelgit-subjobs-"
+
 
 class SubjobServer:
     def __init__(self, session):
         self.session = session
-        import tempfile  # here: only a build whose jobs build subjobs needs it
-        self.folder = tempfile.mkdtemp(prefix="accelgit-subjobs-")
+        import tempfile  # here: only a build that builds jobs needs it
+        # the build's pid in the name: a build killed with SIGKILL cannot remove its
+        # folder, the next one does (forkserver.sweep_scratch)
+        self.folder = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-")
         self.address = os.path.join(self.folder, "socket")
         self.made: dict[str, dict] = {}          # parent id -> {subjob folder name: {id, method, name}}
         self._lock = threading.Lock()
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._sock.bind(self.address)
         self._sock.listen(16)
-        threading.Thread(target=self._accept, daemon=True).start()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
 
     def _accept(self) -> None:
+        from accelgit.build.forkserver import sweep_scratch
+        sweep_scratch(os.path.dirname(self.folder), self.folder, PREFIX)     # off the build's path
         while True:
             try:
                 conn, _ = self._sock.accept()
@@ -96,6 +103,11 @@ class SubjobServer:
 
     def close(self) -> None:
         try:
+            try:
+                self._sock.shutdown(socket.SHUT_RDWR)     # wakes the accept() below (close alone does not)
+            except OSError:
+                pass
             self._sock.close()
+            self._thread.join(timeout=5)      # its sweep done, and accept() failed
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)

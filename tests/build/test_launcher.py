@@ -116,19 +116,21 @@ def test_a_spare_warming_up_at_the_end_is_stopped_and_its_folder_removed(repo: R
     assert ended and begun - ended, events
 
 
-def test_a_killed_servers_scratch_folder_is_removed_by_the_next_build(repo: Repo, tmp_path: Path):
-    """A fork server killed with SIGKILL cannot remove its warm-up folder; the
-    next build's server removes it, and leaves a live server's folder alone."""
+@pytest.mark.parametrize("prefix", ["accelgit-warm-", "accelgit-subjobs-"])
+def test_a_killed_builds_temp_folders_are_removed_by_the_next_build(repo: Repo, tmp_path: Path, prefix: str):
+    """A fork server (its warm-up folder) or a build (its subjob server's socket
+    folder) killed with SIGKILL cannot remove its folder; the next build
+    removes it, and leaves a live process's folder alone."""
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir()
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)
-    dead = tmpdir / f"accelgit-warm-{int(gone.stdout)}-abc123"
+    dead = tmpdir / f"{prefix}{int(gone.stdout)}-abc123"
     (dead / "log").mkdir(parents=True)
     (dead / "log" / "setup.txt").write_text("left behind\n")
-    alive = tmpdir / f"accelgit-warm-{os.getpid()}-def456"
+    alive = tmpdir / f"{prefix}{os.getpid()}-def456"
     alive.mkdir()
-    other = tmpdir / "accelgit-warm-notapid"
+    other = tmpdir / f"{prefix}notapid"
     other.mkdir()
     r = chain(repo, 2)
     proc = r.run("build", env={"TMPDIR": str(tmpdir)})
