@@ -1,7 +1,3 @@
-from accelgit._interrupt import install
-
-install()          # python -m accelgit: Ctrl-C from here is one line (see _interrupt.py)
-
-from accelgit.cli.main import entry  # noqa: E402
+from accelgit.cli.main import entry  # Ctrl-C is one line from accelgit/__init__.py on
 
 entry()

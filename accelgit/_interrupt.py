@@ -1,17 +1,5 @@
-"""Ctrl-C while the ``accelgit`` command starts (before ``cli.main.main``
-runs): one line and exit 130.  ``_signal``, not ``signal``: importing the
-latter builds enums, a window of its own."""
+"""The end of start-up's Ctrl-C handling (accelgit/__init__.py sets it)."""
 import _signal
-
-
-def _interrupted(signum, frame) -> None:
-    import os
-    os.write(2, b"accelgit: interrupted\n")
-    os._exit(130)
-
-
-def install() -> None:
-    _signal.signal(_signal.SIGINT, _interrupted)
 
 
 def uninstall() -> None:
