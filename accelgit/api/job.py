@@ -29,6 +29,11 @@ def safe_join(base: str, name: str, what: str = "the job's output folder") -> st
 _SEEN: dict[str, "Job"] = {}       # job folder name -> the first Job for it this process made
 
 
+def forget_job(path: str) -> None:
+    """``job_by_name`` no longer knows the job at ``path`` (the fork server's warm-up job)."""
+    _SEEN.pop(os.path.basename(os.path.abspath(path)), None)
+
+
 def job_by_name(name: str) -> "Job":
     """The job named ``name`` (its folder name, as ``str(job)`` gives) that
     this process has seen, or a job folder's path."""
