@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
 from typing import Any
 
 from accelgit.core.errors import ConfigError
@@ -21,23 +20,30 @@ HOOK_POLICIES = {
 }
 
 
-@dataclass
 class Config:
-    root: str
-    source: str | None = None          # file the config came from, or None for defaults
-    methods: list[str] = field(default_factory=lambda: ["methods"])
-    scripts: list[str] = field(default_factory=lambda: list(DEFAULT_SCRIPTS))
-    target_workdir: str = "local"
-    workdirs: dict[str, str] = field(default_factory=lambda: {"local": ".accelgit/work"})
-    slices: int = 4
-    trusted_keys: list[str] = field(default_factory=list)   # public keys whose jobs may be loaded (store/keys.py)
-    hooks: dict[str, str] = field(default_factory=lambda: {k: v[0] for k, v in HOOK_POLICIES.items()})
-    gc_keep: str = "branches"          # [gc] keep: "branches" (local branch tips, HEAD, tags) | "all-commits"
-    gc_grace_days: float = 14          # [gc] grace_days: jobs built more recently are kept
-    executor: str = "local"            # [executor] kind: "local" (fork server) | "dask"
-    executor_address: str = ""         # [executor] address: the Dask scheduler, "tcp://host:8786"
-    executor_timeout: float = 10       # [executor] timeout: seconds to reach the scheduler and a worker
-    urd: str | None = None             # the urd lists' file (a path from the repo root); None: in the target workdir
+    """A repo's accelgit.toml, defaults filled in.  (A plain class, not a
+    dataclass: every command imports this module, and ``dataclasses`` brings
+    ``inspect`` with it, ~3 ms of a start; docs/benchmarks.md.)"""
+
+    def __init__(self, root: str, source: str | None = None):
+        self.root = root
+        self.source = source                # file the config came from, or None for defaults
+        self.methods: list[str] = ["methods"]
+        self.scripts: list[str] = list(DEFAULT_SCRIPTS)
+        self.target_workdir = "local"
+        self.workdirs: dict[str, str] = {"local": ".accelgit/work"}
+        self.slices = 4
+        self.trusted_keys: list[str] = []   # public keys whose jobs may be loaded (store/keys.py)
+        self.hooks: dict[str, str] = {k: v[0] for k, v in HOOK_POLICIES.items()}
+        self.gc_keep = "branches"           # [gc] keep: "branches" (local branch tips, HEAD, tags) | "all-commits"
+        self.gc_grace_days: float = 14      # [gc] grace_days: jobs built more recently are kept
+        self.executor = "local"             # [executor] kind: "local" (fork server) | "dask"
+        self.executor_address = ""          # [executor] address: the Dask scheduler, "tcp://host:8786"
+        self.executor_timeout: float = 10   # [executor] timeout: seconds to reach the scheduler and a worker
+        self.urd: str | None = None         # the urd lists' file (a path from the repo root); None: in the target workdir
+
+    def __repr__(self) -> str:
+        return f"Config(root={self.root!r}, source={self.source!r})"
 
     def workdir_path(self, name: str) -> str:
         path = os.path.expanduser(self.workdirs[name])

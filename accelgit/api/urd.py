@@ -14,7 +14,6 @@ from accelgit.api.urdlists import UrdLists
 from accelgit.core.errors import MethodError, UsageError
 from accelgit.core.identity import encode_value, job_id
 from accelgit.methods.options import coerce_options
-from accelgit.methods.optspec import job_with_file_options
 
 
 class Urd(UrdLists):
@@ -78,7 +77,7 @@ class Urd(UrdLists):
             if k in target:
                 raise UsageError(f"{where}: '{k}' is given twice")
             target[k] = v
-        option_jobs = _job_with_files(m, given_opts, where)
+        option_jobs = _job_with_files(m, given_opts, where) if m.job_with_files else []
         opts = coerce_options(m, given_opts, where)
         try:
             enc_opts = encode_value(opts)
@@ -150,7 +149,7 @@ def _job_with_files(m, given: dict, where: str) -> list[Job]:
                              f"(a JobWithFile), not {type(v).__name__} {v!r:.40}")
         jobs.append(v[0])
         return [v[0].id, *v[1:]]
-    for k, kind in job_with_file_options(m.options).items():
+    for k, kind in m.job_with_files.items():
         v = given.get(k)
         if v is not None:
             given[k] = [one(k, x) for x in v] if kind.startswith("[") and isinstance(v, (list, tuple)) \

@@ -7,11 +7,9 @@ import hashlib
 import json
 import os
 import posixpath
-import shutil
 import sys
 import threading
 import time
-import uuid
 
 from accelgit import __version__
 from accelgit.api.spec import JobSpec
@@ -21,7 +19,6 @@ from accelgit.build.launcher import WorkerLost
 from accelgit.core.errors import AccelgitError
 from accelgit.core.identity import git_blob_sha1
 from accelgit.core.jsontext import member_lines
-from accelgit.methods.optspec import job_with_file_options
 from accelgit.store.jobcheck import aside_path
 from accelgit.store.layout import ERROR_FILE, FAILED, JOB_JSON, LOG, OUTPUT, PROFILE, SOURCE, TMP, UNTRUSTED
 from accelgit.store.locks import job_lock_fd, job_unlock
@@ -59,6 +56,7 @@ class BuildContext:
         """The build is over: remove the jobs forced builds replaced (kept until
         now for readers that opened them before the swap)."""
         for path in self.replaced:
+            import shutil  # here: shutil's import (bz2, lzma) is not a no-op build's to pay
             shutil.rmtree(path, ignore_errors=True)
         self.replaced = []
 
@@ -122,7 +120,7 @@ def _params(spec: JobSpec, ctx: BuildContext) -> dict:
         "format": 1, "id": spec.id, "method": m.name, "name": spec.name, "caption": spec.caption,
         "options": spec.options, "jobs": spec.jobs, "files": spec.files, "source": m.digest,
         "sources": m.sources, "method_path": m.path, "method_folder": m.folder,
-        "option_types": job_with_file_options(m.options),
+        "option_types": m.job_with_files,
         "build_script": spec.script, "script_sources": script,
         "git": ctx.git_meta(list(m.sources) + list(spec.files) + list(script)),
         "built_at": now, **_machine(), "accelgit": __version__, "slices": ctx.config.slices,
@@ -182,6 +180,7 @@ class Prepared:
     def discard(self) -> None:
         """Never run (an input failed, Ctrl-C): no folder, no lock left."""
         if self.tmp is not None:
+            import shutil
             shutil.rmtree(self.tmp, ignore_errors=True)
             self.tmp = None
         self._unlock()
@@ -279,6 +278,7 @@ def _fresh_folder(prep: Prepared) -> None:
     spec = prep.spec
     old = prep.tmp
     fresh = spec.workdir.new_tmp(spec.dirname)
+    import shutil
     shutil.copytree(os.path.join(old, SOURCE), os.path.join(fresh, SOURCE))
     shutil.copy2(os.path.join(old, JOB_JSON), os.path.join(fresh, JOB_JSON))
     for d in (OUTPUT, LOG):
@@ -290,7 +290,7 @@ def _fresh_folder(prep: Prepared) -> None:
 def _to_failed(spec: JobSpec, tmp: str) -> str:
     """Keep a failed build's folder under .failed for its logs (gc removes it); its new path."""
     dest = os.path.join(spec.workdir.path, FAILED, f"{spec.dirname}.{time.strftime('%Y%m%d-%H%M%S')}."
-                                                   f"{uuid.uuid4().hex[:4]}")
+                                                   f"{os.urandom(2).hex()}")
     os.makedirs(os.path.dirname(dest), exist_ok=True)
     os.rename(tmp, dest)
     return dest
@@ -337,12 +337,12 @@ def run_prepared(prep: Prepared, ctx: BuildContext) -> tuple[str, str, float]:
                 # its place in one step where the system can, so a reader sees the old job
                 # or the new one, whole; a replaced job of yours goes when this build ends.
                 if trust_problem(final) not in (None, "no manifest.json"):
-                    old = os.path.join(wd.path, UNTRUSTED, f"{dirname}.{uuid.uuid4().hex[:8]}")
+                    old = os.path.join(wd.path, UNTRUSTED, f"{dirname}.{os.urandom(4).hex()}")
                     os.makedirs(os.path.dirname(old), exist_ok=True)
                 elif dirname in wd.damaged:
                     old = aside_path(wd.path, dirname)
                 else:
-                    old = trash = os.path.join(wd.path, TMP, f"{dirname}.old.{uuid.uuid4().hex[:8]}")
+                    old = trash = os.path.join(wd.path, TMP, f"{dirname}.old.{os.urandom(4).hex()}")
                 if exchange(tmp, final):
                     os.rename(tmp, old)
                 else:

@@ -10,7 +10,7 @@ import os
 import sys
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from accelgit.api.job import Job, flat_inputs
 from accelgit.api.spec import JobSpec
@@ -20,7 +20,9 @@ from accelgit.build.prepare import BuildContext, JobFailed, load_build_modules, 
 from accelgit.build.scripts import Session, find_scripts
 from accelgit.core.errors import AccelgitError, BuildFailed, PlanStopped
 from accelgit.store import runs
-from accelgit.store.layout import DAMAGED
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 
 class BuildSession(Session):
@@ -41,8 +43,8 @@ class BuildSession(Session):
         # after the store: it hands the config's trusted keys down in the environment a launcher copies
         self.launcher = launcher = make_launcher(config, executor, scheduler)
         self.ctx = BuildContext(repo, config, self.store, view, self.launcher, live=live)
-        workers = max(1, jobs_n or launcher.slots() or os.cpu_count() or 1)
-        self.pool = ThreadPoolExecutor(max_workers=workers)
+        self._workers = workers = max(1, jobs_n or launcher.slots() or os.cpu_count() or 1)
+        self.pool = self._prep_pool = None     # _start_pools: a no-op build needs no concurrent.futures
         self.progress = progress
         self._futures: dict[str, Future] = {}
         self._jobs: dict[str, Job] = {}
@@ -50,7 +52,6 @@ class BuildSession(Session):
         # Jobs waiting for their inputs are prepared ahead (temp folder, job.json,
         # source copies) by one thread, at most ``workers`` at a time: in a chain the
         # next job's folder is ready when its input is done.
-        self._prep_pool = ThreadPoolExecutor(max_workers=1)
         self._to_prep: collections.deque = collections.deque()
         self._prep_slots = workers
         self._preps: dict[str, Future] = {}
@@ -76,20 +77,11 @@ class BuildSession(Session):
                 if self.progress:
                     self.progress.event("reused", spec.dirname)
                 return job
-            for path, why in self.store.damage(spec.method.name, [spec.id] + spec.equivalent_ids):
-                home = os.path.dirname(path)
-                where = (f"building it again (it is kept in {os.path.join(home, DAMAGED)}{os.sep})"
-                         if home == spec.workdir.path else f"building it again in workdir {spec.workdir.name}")
-                print(f"accelgit: job {path} is damaged ({why}): {where}", file=sys.stderr)
-            broken = self.store.incomplete(spec.method.name, spec.id)
-            if broken:
-                print(f"accelgit: {broken} has no manifest.json, so it is not a complete job; "
-                      f"building it again", file=sys.stderr)
-            refused = self.store.refusal(spec.method.name, spec.id)
-            if refused:
-                print(f"accelgit: {spec.dirname} in workdir {refused[0]} is not trusted ({refused[1]}); "
-                      f"building your own", file=sys.stderr)
+            for line in self.store.not_reused(spec.method.name, [spec.id] + spec.equivalent_ids, spec.workdir):
+                print(f"accelgit: {line}", file=sys.stderr)
         load_build_modules()          # here, in the script's thread: never in the pool's
+        from concurrent.futures import Future
+        self._start_pools()
         self.launcher.start()         # boots while this job is prepared (git metadata and all)
         if self.ctx.subjobs is None:
             from accelgit.build.subjobs import SubjobServer
@@ -178,6 +170,14 @@ class BuildSession(Session):
             self._jobs.setdefault(spec.id, job)
             self.records.append(rec)
         return rec
+
+    def _start_pools(self) -> None:
+        """The builders' threads and the preparing thread, once a job is to be built
+        (concurrent.futures imports logging: ~2 ms a no-op build need not pay)."""
+        if self.pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+            self._prep_pool = ThreadPoolExecutor(max_workers=1)
+            self.pool = ThreadPoolExecutor(max_workers=self._workers)
 
     def _feed_prep(self) -> None:
         """Hand waiting jobs to the preparing thread while it has free slots."""
@@ -282,7 +282,8 @@ class BuildSession(Session):
                 raise
             except BaseException:  # noqa: BLE001 - collected below
                 pass
-        self.pool.shutdown(wait=True)
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
         self._close_prep()
         self._close_subjobs()
         self.store.flush_index()
@@ -305,7 +306,8 @@ class BuildSession(Session):
         self._stopping = True
         if self.progress:
             self.progress.interrupted()
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
         self.launcher.kill_all()
         self._close_prep()
         self._close_subjobs()
@@ -325,7 +327,8 @@ class BuildSession(Session):
             jids = list(self._preps)
         for jid in jids:
             self._drop_prep(jid)
-        self._prep_pool.shutdown(wait=True)
+        if self._prep_pool is not None:
+            self._prep_pool.shutdown(wait=True)
 
     def record_run(self, script: str, urd: Urd) -> None:
         """Remember this script's jobs, in call order: ``plan`` compares with it."""

@@ -18,7 +18,6 @@ are already the index's blob.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import threading
 
@@ -94,6 +93,7 @@ class Conversion:
             env = self._env()
             index = env["GIT_INDEX_FILE"]
             try:
+                import shutil  # here: only a file git may convert needs it (shutil imports bz2, lzma)
                 shutil.copyfile(os.path.join(self.repo.git_dir, "index"), index)
             except FileNotFoundError:       # no index yet: an empty one
                 if os.path.exists(index):
@@ -125,5 +125,6 @@ class Conversion:
             self._attr.wait()
             self._attr = None
         if self._tmp is not None:
+            import shutil
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-from dataclasses import dataclass
 
 from accelgit.core.errors import GitError
 
@@ -40,13 +39,18 @@ def git(args: list[str], cwd: str, *, input: bytes | None = None, check: bool = 
     return proc
 
 
-@dataclass
 class Repo:
-    root: str          # the work tree's top folder
-    git_dir: str       # this work tree's git dir (differs from common_dir in linked worktrees)
-    common_dir: str    # shared git dir: hooks, objects, refs
-    shallow: bool = False
-    env: dict | None = None   # environment for git calls (GIT_* cleared)
+    """A git repository as accelgit uses it (a plain class: see config.Config)."""
+
+    def __init__(self, root: str, git_dir: str, common_dir: str, shallow: bool = False, env: dict | None = None):
+        self.root = root              # the work tree's top folder
+        self.git_dir = git_dir        # this work tree's git dir (differs from common_dir in linked worktrees)
+        self.common_dir = common_dir  # shared git dir: hooks, objects, refs
+        self.shallow = shallow
+        self.env = env                # environment for git calls (GIT_* cleared)
+
+    def __repr__(self) -> str:
+        return f"Repo(root={self.root!r})"
 
     def git(self, args: list[str], **kw) -> subprocess.CompletedProcess:
         kw.setdefault("env", self.env)

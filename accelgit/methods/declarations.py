@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 import datetime
 import posixpath
-from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from accelgit.core.errors import DATASETS, MethodError
@@ -19,23 +19,41 @@ DECLARED = ("description", "options", "jobs", "files", "depend_extra", "equivale
 FUNCTIONS = ("prepare", "analysis", "synthesis")
 
 
-@dataclass
 class Method:
-    name: str
-    path: str                       # repo path of the method file
-    folder: str                     # its method folder
-    description: str = ""
-    options: dict[str, Any] = field(default_factory=dict)
-    jobs: dict[str, bool] = field(default_factory=dict)     # input name -> is a list
-    files: tuple[str, ...] = ()
-    depend_extra: tuple[str, ...] = ()
-    depend_modules: tuple[tuple[int, str], ...] = ()        # (relative level, dotted name) named in depend_extra
-    equivalent_hashes: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    functions: tuple[str, ...] = ()
-    sources: dict[str, str] = field(default_factory=dict)   # path -> blob sha1
-    digest: str = ""
-    equivalent: tuple[str, ...] = ()                         # older digests that stand for this one
-    resources: dict[str, Any] = field(default_factory=dict)  # asked of an executor's workers; not in the id
+    """A method: its file, its declarations, and (set by the registry) its
+    sources and digest.  (A plain class, not a dataclass: see config.Config.)"""
+
+    def __init__(self, name: str, path: str, folder: str, *, options: dict[str, Any] | None = None):
+        self.name = name
+        self.path = path                # repo path of the method file
+        self.folder = folder            # its method folder
+        self.description = ""
+        self.options: dict[str, Any] = options if options is not None else {}
+        self.jobs: dict[str, bool] = {}                 # input name -> is a list
+        self.files: tuple[str, ...] = ()
+        self.depend_extra: tuple[str, ...] = ()
+        self.depend_modules: tuple[tuple[int, str], ...] = ()   # (relative level, dotted name) named in depend_extra
+        self.equivalent_hashes: dict[str, tuple[str, ...]] = {}
+        self.functions: tuple[str, ...] = ()
+        self.sources: dict[str, str] = {}               # path -> blob sha1
+        self.digest = ""
+        self.equivalent: tuple[str, ...] = ()           # older digests that stand for this one
+        self.resources: dict[str, Any] = {}             # asked of an executor's workers; not in the id
+
+    def __repr__(self) -> str:
+        return f"Method({self.name!r}, {self.path!r})"
+
+    # Asked of every urd.build call; computed once a method (a 1,000-job chain of one
+    # method asks 1,000 times).
+    @cached_property
+    def typed(self) -> frozenset[str]:
+        """The options typed the Accelerator's way (a marker in their default)."""
+        return frozenset(k for k, v in self.options.items() if optspec.has_markers(v))
+
+    @cached_property
+    def job_with_files(self) -> dict[str, str]:
+        """``{option: "JobWithFile" | "[JobWithFile]"}`` (optspec.job_with_file_options)."""
+        return optspec.job_with_file_options(self.options) if self.typed else {}
 
 # ---------------------------------------------------------------- literals
 

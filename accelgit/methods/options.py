@@ -94,10 +94,11 @@ def coerce_option(name: str, default: Any, value: Any, where: str) -> Any:
     return value
 
 
-def coerce_value(method: str, name: str, spec: Any, value: Any, where: str) -> Any:
+def coerce_value(method: str, name: str, spec: Any, value: Any, where: str, typed: bool | None = None) -> Any:
     """A given value of option ``name``: converted to its default's type, or
-    as the Accelerator's typing (methods/optspec.py) says."""
-    if not optspec.has_markers(spec):
+    as the Accelerator's typing (methods/optspec.py) says (``typed``: whether
+    ``spec`` holds a marker, when the caller knows)."""
+    if not (optspec.has_markers(spec) if typed is None else typed):
         return coerce_option(name, spec, value, where)
     try:
         return optspec.convert(spec, value)
@@ -112,10 +113,11 @@ def coerce_options(m: Method, given: dict[str, Any], where: str) -> dict[str, An
         if k not in m.options:
             known = ", ".join(m.options) or "none"
             raise UsageError(f"{where}: method '{m.name}' has no option '{k}' (options: {known})")
+    typed = m.typed
     for k, default in m.options.items():
         if k in given:
-            out[k] = coerce_value(m.name, k, default, given[k], where)
-        elif not optspec.has_markers(default):
+            out[k] = coerce_value(m.name, k, default, given[k], where, k in typed)
+        elif k not in typed:
             out[k] = default
         elif optspec.required(default):
             raise UsageError(f"{where}: method '{m.name}' requires option '{k}'")

@@ -26,7 +26,6 @@ from __future__ import annotations
 import os
 import struct
 import time
-import uuid
 
 from accelgit.core.errors import IntegrityError
 from accelgit.store.jobdir import read_params
@@ -143,6 +142,6 @@ def record(path: str, files) -> tuple:
 def aside_path(workdir: str, dirname: str) -> str:
     """Where the damaged job folder ``dirname`` goes: in the workdir's
     ``.damaged/`` (made), where it is kept, never deleted."""
-    dest = os.path.join(workdir, DAMAGED, f"{dirname}.{time.strftime('%Y%m%d-%H%M%S')}.{uuid.uuid4().hex[:4]}")
+    dest = os.path.join(workdir, DAMAGED, f"{dirname}.{time.strftime('%Y%m%d-%H%M%S')}.{os.urandom(2).hex()}")
     os.makedirs(os.path.dirname(dest), exist_ok=True)
     return dest
