@@ -22,7 +22,7 @@ from accelgit.core.jsontext import member_lines
 from accelgit.store.jobcheck import aside_path
 from accelgit.store.layout import ERROR_FILE, FAILED, JOB_JSON, LOG, OUTPUT, PROFILE, SOURCE, TMP, UNTRUSTED
 from accelgit.store.locks import job_lock_fd, job_unlock
-from accelgit.store.manifest import irregular_files, write_manifest
+from accelgit.store.manifest import irregular_files, scan, write_manifest
 from accelgit.store.signing import sign, trust_problem
 from accelgit.store.workdir import exchange, publish_mode
 
@@ -318,12 +318,14 @@ def run_prepared(prep: Prepared, ctx: BuildContext) -> tuple[str, str, float]:
         if subjobs:                 # what the job built: part of its record (job.json), not of its identity
             prep.params["subjobs"] = subjobs
             _write_job_json(prep)
-        odd = irregular_files(tmp)
+        found = scan(tmp)
+        odd = irregular_files(tmp, found)
         if odd:
             raise _failure(spec, tmp, code, root=ctx.repo.root, detail=f"{odd[0]} is not a regular file (a FIFO, device, socket or "
                                                 f"symbolic link): a job holds only regular files and folders")
         try:
-            manifest = write_manifest(tmp, in_place=True, written=prep.written)
+            stats: dict = {}
+            manifest = write_manifest(tmp, in_place=True, written=prep.written, found=found, stats=stats)
             signer = sign(tmp, manifest)                        # no job until the rename below
             publish_mode(tmp)
             pause("ACCELGIT_TEST_PAUSE_BEFORE_RENAME")
@@ -353,7 +355,7 @@ def run_prepared(prep: Prepared, ctx: BuildContext) -> tuple[str, str, float]:
         prep.tmp = None
         if trash:
             ctx.replaced.append(trash)
-        wd.added(prep.params, dirname, signer, json.loads(manifest)["files"])
+        wd.added(prep.params, dirname, signer, json.loads(manifest)["files"], stats=stats)
     finally:
         prep.discard()            # the temp folder if it was not renamed (moved to .failed: gone), the lock
     return final, "built", prep.seconds + time.time() - t0

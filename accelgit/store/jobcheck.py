@@ -133,10 +133,21 @@ def examine(path: str, jid: str, recorded: tuple | None = None) -> tuple:
     return OK, params, (names, _packer(len(names)).pack(*(x for s in now for x in s)))
 
 
-def record(path: str, files) -> tuple:
-    """``(names, stat key)`` of a job just built, whose manifest lists ``files``."""
+def record(path: str, files, stats: dict | None = None) -> tuple:
+    """``(names, stat key)`` of a job just built, whose manifest lists ``files``
+    (``stats``: ``rel -> stat result`` taken when its manifest was written; the
+    rest are stat'ed now)."""
     names = checked_names(files)
-    return names, stat_key(path, names)
+    if not stats:
+        return names, stat_key(path, names)
+    vals: list = []
+    try:
+        for n in names:
+            st = stats.get(n) or os.stat(os.path.join(path, n))
+            vals += (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+    except (OSError, ValueError):
+        return names, None
+    return names, _packer(len(names)).pack(*vals)
 
 
 def aside_path(workdir: str, dirname: str) -> str:

@@ -58,12 +58,20 @@ def _scan(folder: str, prefix: str, out: list, entries: bool) -> None:
                 _scan(e.path, prefix + e.name + "/", out, entries)
 
 
-def irregular_files(jobdir: str) -> list[str]:
-    """The entries below ``jobdir`` that are neither regular files nor folders
-    (FIFOs, devices, sockets, symbolic links), sorted: a job may not hold them
-    (hashing a FIFO or /dev/zero never ends)."""
+def scan(jobdir: str) -> list:
+    """``(rel, DirEntry)`` of every file below ``jobdir``: one walk for both
+    ``irregular_files`` and ``write_manifest`` of a job just built."""
     found: list = []
     _scan(jobdir, "", found, True)
+    return found
+
+
+def irregular_files(jobdir: str, found: list | None = None) -> list[str]:
+    """The entries below ``jobdir`` (``found``: its ``scan``) that are neither
+    regular files nor folders (FIFOs, devices, sockets, symbolic links),
+    sorted: a job may not hold them (hashing a FIFO or /dev/zero never ends)."""
+    if found is None:
+        found = scan(jobdir)
     out = []
     for rel, entry in found:
         try:
@@ -74,16 +82,19 @@ def irregular_files(jobdir: str) -> list[str]:
     return sorted(out)
 
 
-def write_manifest(jobdir: str, in_place: bool = False, written: dict | None = None) -> bytes:
+def write_manifest(jobdir: str, in_place: bool = False, written: dict | None = None, found: list | None = None,
+                   stats: dict | None = None) -> bytes:
     """sha256 and size of every file but the manifest (and its signature),
     written atomically; returns the bytes written (what a signature signs)
     (``in_place``: straight into its file, for a job folder still in ``.tmp``,
     which becomes a job only by the rename that follows).  ``written``: ``rel ->
     (sha256, size)`` of files the caller wrote itself (job.json, the source
     copies): recorded as written, not read back; if the job changed one, verify
-    reports it.  An empty file is not opened."""
-    found: list = []
-    _scan(jobdir, "", found, True)
+    reports it.  An empty file is not opened.  ``found``: the folder's ``scan``,
+    when taken; ``stats``: given a dict, it gets ``rel -> stat result`` of each
+    file this stat'ed (what the reuse check records: jobcheck.record)."""
+    if found is None:
+        found = scan(jobdir)
     files = {}
     for rel, entry in found:
         if rel in UNSIGNED:
@@ -93,7 +104,10 @@ def write_manifest(jobdir: str, in_place: bool = False, written: dict | None = N
             sha, size = known
         else:
             try:
-                empty = entry.stat(follow_symlinks=True).st_size == 0
+                st = entry.stat(follow_symlinks=True)
+                empty = st.st_size == 0
+                if stats is not None:
+                    stats[rel] = st
             except OSError:
                 empty = False
             sha, size = (EMPTY_SHA256, 0) if empty else file_digest(entry.path)

@@ -18,6 +18,7 @@ import json
 import os
 
 from accelgit.core.errors import IntegrityError
+from accelgit.core.jsontext import member_lines
 from accelgit.store import keys
 from accelgit.store.jobdir import read_at
 from accelgit.store.layout import MANIFEST, SIGNATURE
@@ -43,7 +44,7 @@ def sign(jobdir: str, manifest: bytes | None = None) -> str:
     doc = {"format": 1, "key": keys.public_text(pub), "key_id": keys.key_id(pub),
            "signature": base64.b64encode(sk.sign(digest).signature).decode("ascii")}
     with open(os.path.join(jobdir, SIGNATURE), "wb") as f:
-        f.write(json.dumps(doc, indent=1).encode("ascii") + b"\n")
+        f.write(member_lines(doc).encode("ascii"))      # json.dumps(indent=1)'s bytes, by the C encoder
     _verified[jobdir] = (digest, doc["key_id"])
     return doc["key_id"]
 

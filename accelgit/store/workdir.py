@@ -141,11 +141,13 @@ class Workdir:
                     self._fd = -1
         return self._fd
 
-    def added(self, params: dict, dirname: str, signer: str, files=None, check: tuple | None = None) -> None:
-        """A job this process built (and signed: ``files``, its manifest's files)
-        or found intact and trusted (``check``, what it was checked with)."""
+    def added(self, params: dict, dirname: str, signer: str, files=None, check: tuple | None = None,
+              stats: dict | None = None) -> None:
+        """A job this process built (and signed: ``files``, its manifest's files,
+        ``stats``, what writing the manifest stat'ed) or found intact and trusted
+        (``check``, what it was checked with)."""
         if files is not None:
-            check = record(os.path.join(self.path, dirname), files)
+            check = record(os.path.join(self.path, dirname), files, stats)
         ids = self._known_ids()
         with self._ids_lock:
             ids.set(dirname, params["id"], check)
