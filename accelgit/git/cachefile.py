@@ -26,8 +26,9 @@ def write_json(path: str, obj: dict) -> bool:
     """Write ``obj`` to ``path`` atomically; False where it cannot be written."""
     tmp = f"{path}.{os.getpid()}.tmp"
     try:
+        text = json.dumps(obj, separators=(",", ":"))    # json.dump would run the pure-Python encoder
         with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(obj, f, separators=(",", ":"))
+            f.write(text)
         os.replace(tmp, path)
         return True
     except OSError:
