@@ -172,10 +172,13 @@ class BuildSession(Session):
         return rec
 
     def _start_pools(self) -> None:
-        """The builders' threads and the preparing thread, once a job is to be built
-        (concurrent.futures imports logging: ~2 ms a no-op build need not pay)."""
+        """Once a job is to be built: your signing key, read (or made) before any job runs
+        (a bad one is one line), and the threads (no-op builds import no concurrent.futures)."""
         if self.pool is None:
             from concurrent.futures import ThreadPoolExecutor
+
+            from accelgit.store import keys
+            keys.own_key()
             self._prep_pool = ThreadPoolExecutor(max_workers=1)
             self.pool = ThreadPoolExecutor(max_workers=self._workers)
 
@@ -192,11 +195,6 @@ class BuildSession(Session):
                 except RuntimeError:        # shut down (Ctrl-C)
                     self._prep_slots += 1
                     return
-
-    def _take_prep(self, spec: JobSpec):
-        """The job's prepared folder, or None to prepare it now (never prepared,
-        or preparing failed: then it fails again, reported like any build error)."""
-        return self._claim_prep(spec.id)
 
     def _drop_prep(self, jid: str) -> None:
         """The job will not be built (input failed, Ctrl-C): its prepared folder and lock go."""
@@ -246,7 +244,7 @@ class BuildSession(Session):
         if self.progress:
             self.progress.event("start", spec.dirname)
         try:
-            prep = self._take_prep(spec)
+            prep = self._claim_prep(spec.id)      # None: prepare it now (a failed preparation fails again)
             if prep is None:
                 pause("ACCELGIT_TEST_PAUSE_INLINE_PREPARE")
                 prep = prepare_job(spec, self.ctx)

@@ -314,3 +314,24 @@ def test_trust_sign_takes_jobs_or_a_workdir_not_both(team):
     job = Path(repo.build()["jobs"][0]["path"])
     proc = repo.run("trust", "sign", job.name, "--workdir", "team")
     assert proc.returncode == 2 and proc.stderr == "accelgit: give JOBs or --workdir, not both\n"
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only root can give a file to another user")
+def test_a_signing_key_that_belongs_to_another_user_is_one_line_and_builds_nothing(repo: Repo, tmp_path: Path):
+    """Like ssh with a private key: a key file that is not yours is refused (someone
+    else could have planted it), whatever its mode.  One line naming the file and
+    the owner, exit 2, no job, and the key is left as it was."""
+    for rel, text in PIPE.items():
+        repo.write(rel, text)
+    repo.commit("pipeline")
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "planted-config")}
+    repo.run("trust", "show", env=env, check=True)           # makes the key
+    key = tmp_path / "planted-config" / "accelgit" / "signing-key"
+    before = key.read_bytes()
+    os.chown(key, 4321, -1)
+    for cmd in (("build",), ("trust", "show")):
+        proc = repo.run(*cmd, env=env)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr == f"accelgit: {key}: a signing key must belong to you (it belongs to uid 4321)\n"
+    assert repo.job_dirs() == []
+    assert key.read_bytes() == before and key.stat().st_uid == 4321
