@@ -52,7 +52,7 @@ class Job:
     def __init__(self, path: str, id: str | None = None, method: str | None = None,
                  name: str | None = None, waiter: Callable[[], None] | None = None):
         self.path = os.path.abspath(path)
-        _SEEN.setdefault(os.path.basename(self.path), self)
+        _SEEN.setdefault(self.path.rpartition(os.sep)[2], self)     # (its basename, cheaper)
         self._params: dict | None = None
         self._waiter = waiter
         self.id = id or self.params["id"]

@@ -5,6 +5,7 @@ import helper`` work.  The package name is the folder's path from the repo
 root, dotted (``src/methods`` -> ``src.methods``)."""
 from __future__ import annotations
 
+import functools
 import keyword
 import posixpath
 import sys
@@ -14,6 +15,7 @@ import sys
 _TAKEN = frozenset(getattr(sys, "stdlib_module_names", ())) | {"accelgit", "accelerator"}
 
 
+@functools.lru_cache(maxsize=256)       # a pure function of a few folders, asked per method
 def package_of(folder: str) -> str | None:
     """The package a repo folder is imported as, or None (the repo root, a
     path that is no dotted name, or a name Python already uses)."""

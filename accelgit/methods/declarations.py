@@ -7,7 +7,6 @@ from __future__ import annotations
 import ast
 import datetime
 import posixpath
-from functools import cached_property
 from typing import Any
 
 from accelgit.core.errors import DATASETS, MethodError
@@ -45,15 +44,24 @@ class Method:
 
     # Asked of every urd.build call; computed once a method (a 1,000-job chain of one
     # method asks 1,000 times).
-    @cached_property
+    # (properties that keep their value in the instance: functools.cached_property takes
+    # a lock on every first read, ~10 % of a 1,000-method hook's method loading)
+    @property
     def typed(self) -> frozenset[str]:
         """The options typed the Accelerator's way (a marker in their default)."""
-        return frozenset(k for k, v in self.options.items() if optspec.has_markers(v))
+        t = self.__dict__.get("_typed")
+        if t is None:
+            t = self._typed = frozenset(k for k, v in self.options.items() if optspec.has_markers(v)) \
+                if self.options else frozenset()
+        return t
 
-    @cached_property
+    @property
     def job_with_files(self) -> dict[str, str]:
         """``{option: "JobWithFile" | "[JobWithFile]"}`` (optspec.job_with_file_options)."""
-        return optspec.job_with_file_options(self.options) if self.typed else {}
+        j = self.__dict__.get("_job_with_files")
+        if j is None:
+            j = self._job_with_files = optspec.job_with_file_options(self.options) if self.typed else {}
+        return j
 
 # ---------------------------------------------------------------- literals
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from accelgit.core.identity import encode_value
+from accelgit.core.identity import decode_value, encode_value
 
 # type names a declaration may use as a default, and what a value of each is
 TYPES = {"int": int, "float": float, "str": str, "bool": bool, "date": datetime.date,
@@ -109,7 +109,6 @@ def encode_spec(spec: Any, where: str = "option") -> Any:
 
 
 def decode_spec(data: Any) -> Any:
-    from accelgit.core.identity import decode_value
     if isinstance(data, dict):
         if len(data) == 1 and "$spec" in data:
             kind, *args = data["$spec"]
