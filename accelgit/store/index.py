@@ -29,6 +29,24 @@ _INSERT = f"INSERT OR REPLACE INTO jobs VALUES ({', '.join('?' * (len(_COLUMNS) 
 _NOT_DAMAGE = ("locked", "busy", "full", "disk I/O", "unable to open")
 
 
+def _transaction(db: sqlite3.Connection, fn) -> None:
+    """``fn()`` in one transaction.  On a full disk SQLite has rolled back
+    already: a ROLLBACK of ours would fail ("no transaction is active") and
+    hide the "disk is full" that says the file is fine (it was moved aside as
+    damaged)."""
+    db.execute("BEGIN")
+    try:
+        fn()
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            try:
+                db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+        raise
+
+
 def row_of(params: dict, dirname: str, signer: str | None = None, check: tuple | None = None) -> tuple:
     """``signer``: the key id whose signature this process verified (or made);
     None (not checked yet) for rows read from the folders by a sync.
@@ -205,15 +223,7 @@ class Index:
         if not rows:
             return
 
-        def write(db):
-            db.execute("BEGIN")
-            try:
-                db.executemany(_INSERT, rows)
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-        self._run(write)
+        self._run(lambda db: _transaction(db, lambda: db.executemany(_INSERT, rows)))
 
     def remove(self, dirname: str) -> None:
         self._run(lambda db: db.execute("DELETE FROM jobs WHERE dirname = ?", (dirname,)))
@@ -230,10 +240,10 @@ class Index:
         for dirname, params in scan_jobs(self.workdir):
             rows.append(row_of(params, dirname))
         def fill(db):
-            db.execute("BEGIN")
-            db.execute("DELETE FROM jobs")
-            db.executemany(_INSERT, rows)
-            db.execute("COMMIT")
+            def both():
+                db.execute("DELETE FROM jobs")
+                db.executemany(_INSERT, rows)
+            _transaction(db, both)
             return len(rows)
         return self._run(fill) or 0
 
