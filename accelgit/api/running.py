@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from accelgit.api.accelerator_name import unsupported
 from accelgit.api.job import Job
 from accelgit.core.identity import job_dirname
+from accelgit.store.layout import OUTPUT
 
 
 class ReadOnly(Mapping):
@@ -64,6 +65,28 @@ class JobContext(Job):
             encoding = "utf-8"
         return open(path, mode, encoding=encoding, **kw)
 
+    def register_file(self, name: str) -> None:
+        """The Accelerator's ``job.register_file``: every file in the output
+        folder is recorded anyway (its manifest lists them), so this only
+        checks that ``name`` is one."""
+        if not os.path.isfile(self.filename(name)):
+            raise FileNotFoundError(f"register_file: {name!r} is not a file in the job's output folder")
+
+    def register_files(self, pattern: str = "**/*") -> set[str]:
+        """The Accelerator's ``job.register_files``: the files in the output folder
+        that ``pattern`` matches (all of them are recorded anyway)."""
+        import glob
+        pattern = os.path.normpath(pattern)
+        if os.path.isabs(pattern) or pattern.split(os.sep)[0] == "..":
+            raise ValueError(f"register_files: {pattern!r} is outside the job's output folder")
+        out = os.path.join(self.path, OUTPUT)
+        return {p for p in glob.iglob(pattern, root_dir=out, recursive=True) if os.path.isfile(os.path.join(out, p))}
+
+    def finish_early(self, result=None):
+        """The Accelerator's ``job.finish_early``: the job ends here, successfully,
+        with ``result``; its later phases do not run (from prepare or synthesis)."""
+        raise FinishEarly(result)
+
     def datasetwriter(self, *a, **kw):
         raise unsupported("dataset")
 
@@ -78,6 +101,14 @@ class JobContext(Job):
             json.dump(obj, f, indent=1, sort_keys=sort_keys, default=_json_default)
             f.write("\n")
         return name
+
+
+class FinishEarly(Exception):  # noqa: N818 - a signal to the runner, not an error
+    """``job.finish_early(result)``: the runner ends the job with ``result``."""
+
+    def __init__(self, result):
+        super().__init__("finish_early")
+        self.result = result
 
 
 #: the job this process runs (set by the runner): what accelerator.blob and

@@ -51,7 +51,7 @@ def scratch_parent() -> str | None:
     return None
 
 
-def make_scratch(runner) -> str | None:
+def make_scratch(warmup) -> str | None:
     """The warm-up's folder with its trivial job, in ``scratch_parent()``, else
     in the system's temp folder (``/dev/shm`` full, say); None when neither can
     be written: jobs then run without warm-ups, which only makes them slower."""
@@ -61,7 +61,7 @@ def make_scratch(runner) -> str | None:
         folder = None
         try:
             folder = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=parent)
-            runner.make_warm_up(folder)
+            warmup.make_warm_up(folder)
             return folder
         except OSError:
             if folder is not None:
@@ -131,8 +131,8 @@ class _Server:
         import resource  # noqa: F401
         import traceback  # noqa: F401
 
-        from accelgit.build import runner
-        self.runner = runner
+        from accelgit.build import runner, warmup
+        self.runner, self.warmup = runner, warmup
         self.group = os.getpgrp()         # a job's process leaves its own group for this one at its end
         # a job that loads an input checks the input's signature (store/signing.py):
         # the signature library and the trusted keys, read once here (your key made
@@ -146,13 +146,13 @@ class _Server:
         except Exception:  # noqa: BLE001 - a bad trust file: each job then says so itself
             pass
         # the warm-up's job folder; removed when the server ends (after its last child)
-        self.scratch = make_scratch(runner)
+        self.scratch = make_scratch(warmup)
         if self.scratch is not None:
             # Once here, before any fork: what a job's first run in a process makes
             # lazily is then made once and shared.  Above all compile(): its first call
             # creates CPython's AST node types, which every job process made again
             # (docs/benchmarks.md has the measurement).
-            runner.warm_up(self.scratch)
+            warmup.warm_up(self.scratch)
         self.warm = self.scratch is not None and os.environ.get("ACCELGIT_WARMUP", "1") != "0"
         self.cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         self.sig_r, self.sig_w = os.pipe()
@@ -220,7 +220,7 @@ class _Server:
                 line = f.readline()
                 if line == b"WARM\n":
                     pause("ACCELGIT_TEST_PAUSE_WARM_UP")       # tests: a spare still warming up
-                    self.runner.warm_up(self.scratch)
+                    self.warmup.warm_up(self.scratch)
                     os.write(status_w, b"W")
                     line = f.readline()
             if not line.endswith(b"\n"):  # no job came (the build ended): nothing to do

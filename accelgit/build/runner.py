@@ -21,7 +21,7 @@ from accelgit.api import running
 from accelgit.api.accelerator_name import NotSupported
 from accelgit.api.accelerator_name import install as install_accelerator
 from accelgit.api.dotdict import DotDict
-from accelgit.api.job import Job, JobWithFile, forget_job
+from accelgit.api.job import Job, JobWithFile
 from accelgit.api.merge import AnalysisResults
 from accelgit.api.running import JobContext, ReadOnly
 from accelgit.build.repoimport import RepoImporter
@@ -232,22 +232,26 @@ def run_job(jobdir: str, run: dict | None = None) -> int:
         for name in ("options", "jobs", "job"):     # module globals too, as the Accelerator sets them
             setattr(module, name, available[name])
         result = None
-        if hasattr(module, "prepare"):
-            phase_name = running.phase = "prepare"
-            with Phase(jobdir, "prepare") as ph:
-                available["prepare_res"] = _call(module.prepare, available, "prepare")
-            profile["phases"]["prepare"] = ph.stats()
-        if hasattr(module, "analysis"):
-            phase_name = running.phase = "analysis"
-            t, c = time.time(), _cpu()
-            available["analysis_res"], per_slice = _analysis(jobdir, module.analysis, available, slices)
-            profile["phases"]["analysis"] = {"wall": round(time.time() - t, 6), "cpu": round(_cpu() - c, 6),
-                                             "slices": per_slice}
-        if hasattr(module, "synthesis"):
-            phase_name = running.phase = "synthesis"
-            with Phase(jobdir, "synthesis") as ph:
-                result = _call(module.synthesis, available, "synthesis")
-            profile["phases"]["synthesis"] = ph.stats()
+        try:
+            if hasattr(module, "prepare"):
+                phase_name = running.phase = "prepare"
+                with Phase(jobdir, "prepare") as ph:
+                    available["prepare_res"] = _call(module.prepare, available, "prepare")
+                profile["phases"]["prepare"] = ph.stats()
+            if hasattr(module, "analysis"):
+                phase_name = running.phase = "analysis"
+                t, c = time.time(), _cpu()
+                available["analysis_res"], per_slice = _analysis(jobdir, module.analysis, available, slices)
+                profile["phases"]["analysis"] = {"wall": round(time.time() - t, 6), "cpu": round(_cpu() - c, 6),
+                                                 "slices": per_slice}
+            if hasattr(module, "synthesis"):
+                phase_name = running.phase = "synthesis"
+                with Phase(jobdir, "synthesis") as ph:
+                    result = _call(module.synthesis, available, "synthesis")
+                profile["phases"]["synthesis"] = ph.stats()
+        except running.FinishEarly as e:     # job.finish_early(result): the phases after it do not run
+            result = e.result
+            profile["phases"][phase_name] = ph.stats()
         phase_name = "result"
         if _json_exact(result):
             with open(os.path.join(jobdir, RESULT_JSON), "w", encoding="utf-8") as f:
@@ -329,46 +333,6 @@ def _analysis(jobdir: str, fn, available: dict, slices: int):
             results.append(pickle.load(f)[0])
         os.remove(p)
     return results, per_slice
-
-
-WARM_METHOD = "accelgit_warm_up"
-# the warm-up's method is a module of a method package with an option and an input
-# job, as most real jobs are: the code those take is then warm in the fork server too
-# (a page a job touches first is copied in that job: ~0.1 ms a job when it was not)
-_WARM_PATH = f"{WARM_METHOD}/a_{WARM_METHOD}.py"
-
-
-def make_warm_up(folder: str) -> None:
-    """A trivial job in ``folder`` for ``warm_up`` (the fork server's scratch)."""
-    src = "def synthesis(job, options, jobs):\n    return None\n"
-    params = {"id": "0" * 64, "method": WARM_METHOD, "name": WARM_METHOD, "options": {"x": 0}, "files": {},
-              "sources": {_WARM_PATH: git_blob_sha1(src.encode())}, "method_path": _WARM_PATH,
-              "method_folder": WARM_METHOD}
-    for d in (os.path.join(SOURCE, WARM_METHOD), OUTPUT, LOG):
-        os.makedirs(os.path.join(folder, d), exist_ok=True)
-    with open(os.path.join(folder, SOURCE, *_WARM_PATH.split("/")), "w", encoding="utf-8") as f:
-        f.write(src)
-    with open(os.path.join(folder, JOB_JSON), "w", encoding="utf-8") as f:
-        json.dump(params, f)
-
-
-def warm_up(folder: str) -> None:
-    """Run the trivial job of ``folder`` and undo what running it changed in
-    this process.  Called in a freshly forked child before it is given a job:
-    what it touches is copied now, not while a job waits for it."""
-    install_accelerator()       # kept (a job's own call is then a check): only the job's importer is undone
-    path, meta, cwd, bytecode = list(sys.path), list(sys.meta_path), os.getcwd(), sys.dont_write_bytecode
-    try:
-        run_job(folder, json.loads(json.dumps({"inputs": {"w": folder}, "root": folder, "slices": 1})))
-    except Exception:  # noqa: BLE001 - only a warm-up: the real job reports its own errors
-        pass
-    finally:
-        sys.path[:] = path
-        sys.meta_path[:] = meta
-        os.chdir(cwd)
-        sys.dont_write_bytecode = bytecode
-        sys.modules.pop(module_of(_WARM_PATH)[1], None)
-        forget_job(folder)
 
 
 def child_main(jobdir: str, run: dict | None = None) -> int:

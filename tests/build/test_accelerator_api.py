@@ -157,6 +157,56 @@ def test_the_job_api_the_examples_use(repo):
                     "analysis 2 first [] 'analysis 0\\nanalysis 1\\nanalysis 2\\nanalysis 3\\n'")
 
 
+def test_register_files_and_finish_early(repo):
+    """``job.register_file(s)`` (files written with plain ``open``: recorded like
+    every file of the output folder) and ``job.finish_early(result)`` (from
+    prepare, nothing after it runs; from synthesis, the rest of it)."""
+    write_files(repo, {
+        "methods/a_plain.py": """
+            import os
+
+            def synthesis(job):
+                os.makedirs('sub', exist_ok=True)
+                for name in ('a.txt', 'sub/b.txt'):
+                    with open(name, 'w') as f:
+                        f.write(name)
+                job.register_file('a.txt')
+                return sorted(job.register_files()), sorted(job.register_files('sub/*'))
+        """,
+        "methods/a_early.py": """
+            options = dict(where='prepare')
+
+            def prepare(job):
+                if options.where == 'prepare':
+                    job.finish_early(['early', 'prepare'])
+
+            def analysis(sliceno):
+                open('analysis-ran', 'w').close()
+
+            def synthesis(job):
+                job.finish_early({'early': 'synthesis'})
+                return 'not this'
+        """,
+        "methods/a_missing.py": "def synthesis(job):\n    job.register_file('never-written.txt')\n",
+        "methods/build_x.py": """
+            def main(urd):
+                plain = urd.build('plain')
+                one = urd.build('early')
+                two = urd.build('early', where='synthesis')
+                print('RESULT', plain.load(), plain.files(), one.load(), one.files(), two.load())
+        """,
+    })
+    proc = repo.run("build", "methods/build_x.py", check=True)
+    line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT")][0]
+    assert line == ("RESULT (['a.txt', 'sub/b.txt'], ['sub/b.txt']) ['a.txt', 'sub/b.txt'] "
+                    "['early', 'prepare'] [] {'early': 'synthesis'}")
+    assert [j["action"] for j in repo.build("methods/build_x.py")["jobs"]] == ["reused"] * 3
+    repo.write("methods/build_y.py", "def main(urd):\n    urd.build('missing')\n")
+    proc = repo.run("build", "methods/build_y.py")
+    assert proc.returncode == 1
+    assert "register_file: 'never-written.txt' is not a file in the job's output folder" in proc.stderr
+
+
 def test_options_and_jobs_stay_read_only(repo):
     write_files(repo, {
         "methods/a_m.py": "options = dict(n=1)\ndef synthesis():\n    options.n = 2\n",

@@ -31,7 +31,7 @@ STEP = """
         seen = {
             "pid": os.getpid(), "ppid": os.getppid(), "cwd": os.getcwd(),
             "path0": sys.path[0], "in_path": [p for p in sys.path if "accelgit-warm" in p],
-            "warm_modules": sorted(m for m in sys.modules if "warm" in m),
+            "warm_modules": sorted(m for m in sys.modules if "warm" in m and not m.startswith("accelgit.")),
             "dont_write_bytecode": sys.dont_write_bytecode,
             "stdin": os.read(0, 10).decode(),
         }
@@ -225,18 +225,18 @@ def test_the_warm_up_folder_falls_back_to_the_temp_folder_and_then_to_none(tmp_p
     import tempfile
 
     from accelgit.build import forkserver as jobserver
-    from accelgit.build import runner
+    from accelgit.build import warmup
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     monkeypatch.setattr(jobserver, "scratch_parent", lambda: str(tmp_path / "missing" / "shm"))
-    folder = jobserver.make_scratch(runner)
+    folder = jobserver.make_scratch(warmup)
     assert folder is not None and os.path.dirname(folder) == str(tmp_path)
     assert os.path.basename(folder).startswith(f"accelgit-warm-{os.getpid()}-")
     assert sorted(os.listdir(folder)) == ["job.json", "log", "output", "source"]
 
     def full(*a, **k):
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(runner, "make_warm_up", full)
-    assert jobserver.make_scratch(runner) is None
+    monkeypatch.setattr(warmup, "make_warm_up", full)
+    assert jobserver.make_scratch(warmup) is None
     assert sorted(os.listdir(tmp_path)) == [os.path.basename(folder)]     # nothing half-made is left
 
 
