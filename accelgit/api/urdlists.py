@@ -48,6 +48,7 @@ class UrdLists:
 
     _current: dict | None = None
     _session_jobs: JobList | None = None        # the jobs since the last begin (kept after its finish)
+    _latest_joblist: JobList | None = None      # the last get/latest/first's jobs: build_chained's chain
 
     @property
     def _db(self):
@@ -69,6 +70,7 @@ class UrdLists:
             raise UsageError(f"{where}: urd.begin('{path}') while '{self._current['list']}' is running")
         ts = _ts(timestamp, where) if timestamp is not None else None
         self._session_jobs = JobList()
+        self._latest_joblist = None
         self._current = {"list": path, "timestamp": ts, "caption": caption, "update": update, "deps": {},
                          "jobs": self._session_jobs}
 
@@ -107,7 +109,27 @@ class UrdLists:
         if res:
             self._current["deps"][path] = {"timestamp": res.timestamp, "caption": res.caption,
                                            "joblist": res.joblist.as_tuples}
+        self._latest_joblist = res.joblist
         return res
+
+    def build_chained(self, method: str, options: dict | None = None, jobs: dict | None = None, *,
+                      name: str | None = None, **kw):
+        """The Accelerator's ``urd.build_chained``: ``build`` with ``previous=`` the job
+        named ``name`` in the joblist of this urd session's last ``get``/``latest``/
+        ``first`` (None the first time), so each session's job chains to the last one's."""
+        where = self._where()[0]
+        if "previous" in (jobs or {}) or "previous" in kw:
+            raise UsageError(f"{where}: build_chained gives 'previous' itself; do not give it")
+        if not name:
+            raise UsageError(f"{where}: build_chained needs name= (the job to chain from has that name)")
+        if self._latest_joblist is None:
+            raise UsageError(f"{where}: build_chained needs a list to chain from: urd.get, urd.latest or "
+                             f"urd.first in this urd session first")
+        return self.build(method, options, jobs, name=name, previous=self._latest_joblist.get(name), **kw)
+
+    def warn(self, line: str = "") -> None:
+        """The Accelerator's ``urd.warn``: lines shown at the end of the build."""
+        self.session.warnings.extend(x.rstrip() for x in str(line).expandtabs().split("\n"))
 
     def latest(self, path: str) -> Response:
         return self.get(path, "latest")

@@ -73,6 +73,7 @@ class Session:
         self.store = Store(config)
         self.methods = Methods(view, config.methods)
         self.records: list[dict] = []      # one per distinct job, in first-use order
+        self.warnings: list[str] = []      # urd.warn's lines: a build shows them at its end
         self._lock = threading.Lock()
         self.pid = os.getpid()
 

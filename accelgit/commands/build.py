@@ -37,6 +37,9 @@ def build_command(repo, config, *, cwd: str, as_json: bool, scripts: list[str], 
             report_failures(e)
             return 1
     recs = session.records
+    if not quiet:
+        for line in session.warnings:        # urd.warn's, after the build as the Accelerator shows them
+            print(f"accelgit: warning: {line}", file=sys.stderr)
     if as_json:
         emit({"jobs": [{k: r[k] for k in ("id", "method", "name", "action", "path", "seconds")} for r in recs]})
         return 0

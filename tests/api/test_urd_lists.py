@@ -4,6 +4,7 @@ path), each item with the commit it was made from; read-only under plan."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from conftest import write_files
 
@@ -11,6 +12,7 @@ from accelgit.store.urddb import UrdDB
 
 SCRIPT = """
 import json
+from pathlib import Path
 
 def main(urd):
     urd.truncate('imports', 0)
@@ -118,3 +120,44 @@ def test_urd_commands_show_which_data_and_which_code(repo):
                                                  "(it has 2024-01-01, 2024-01-02)\n")
     proc = repo.run("urd", "list", "nothing")
     assert (proc.returncode, proc.stderr) == (2, "accelgit: no urd list 'nothing' (lists: imports, report)\n")
+
+
+CHAINED = """
+def main(urd):
+    urd.truncate('daily', 0)
+    for day in ('2024-01-01', '2024-01-02', '2024-01-03'):
+        urd.begin('daily', day)
+        urd.latest('daily')
+        urd.build_chained('step', name='step', day=day)
+        urd.finish('daily')
+    urd.warn('three days\\tbuilt\\nsee the chain')
+"""
+
+
+def test_build_chained_chains_each_session_to_the_last_and_warn_shows_at_the_end(repo):
+    """``urd.build_chained`` is ``build`` with ``previous=`` the same-named job of
+    the last list this session read (none the first time); ``urd.warn`` lines
+    come after the build, as the Accelerator shows them."""
+    write_files(repo, {"methods/a_step.py": FILES["methods/a_step.py"], "methods/build_chain.py": CHAINED})
+    repo.commit("chained")
+    proc = repo.run("build", "methods/build_chain.py", check=True)
+    assert proc.stderr.endswith("accelgit: warning: three days      built\naccelgit: warning: see the chain\n")
+    db = UrdDB(str(repo.workdir / ".urd.jsonl"), writable=False)
+    ids = [db.get("daily", d)["joblist"][0][3] for d in ("2024-01-01", "2024-01-02", "2024-01-03")]
+    jobs = {j["id"]: j for j in repo.build("methods/build_chain.py")["jobs"]}
+    assert [j["action"] for j in jobs.values()] == ["reused"] * 3
+    previous = [json.loads((Path(jobs[i]["path"]) / "job.json").read_text())["jobs"]["previous"]
+                for i in ids]
+    assert previous == [None, ids[0], ids[1]]
+    assert "warning" not in repo.run("plan", "methods/build_chain.py", check=True).stderr    # a plan shows none
+
+
+def test_build_chained_without_a_list_to_chain_from_is_one_line(repo):
+    write_files(repo, {"methods/a_step.py": FILES["methods/a_step.py"],
+                       "methods/build_bad.py": "def main(urd):\n    urd.begin('x', 1)\n    urd.build_chained('step', name='step')\n"})
+    repo.commit("bad")
+    proc = repo.run("build", "methods/build_bad.py")
+    assert proc.returncode == 2
+    assert proc.stderr == ("accelgit: methods/build_bad.py:3: build_chained needs a list to chain from: urd.get, "
+                           "urd.latest or urd.first in this urd session first\n")
+    assert repo.job_dirs() == []
