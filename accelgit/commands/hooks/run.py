@@ -256,8 +256,10 @@ def post_checkout(repo, config, args, policy, index_file) -> Outcome:
             except AccelgitError:
                 old = None
             if old is not None:
-                same = not _could_matter(repo, _changed(old, view), view)
-                old.close()
+                try:
+                    same = not _could_matter(repo, _changed(old, view), view)
+                finally:
+                    old.close()         # (its git processes, also when the comparison fails)
                 if same:
                     return out
         from accelgit.plan.baseline import Baseline
