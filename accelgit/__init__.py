@@ -17,11 +17,19 @@ def _catch_early_ctrl_c() -> None:
     ``signal``: importing the latter builds enums), so no file is loaded
     before it.  (Imported as a library, nothing changes.)"""
     import sys
-    argv = sys.orig_argv
-    as_module = "-m" in argv and argv[argv.index("-m") + 1:argv.index("-m") + 2] == ["accelgit"]
+    if sys.argv[:1] == ["-m"]:      # Python is finding the module its own -m names: is it this one?
+        first = next((a for a in sys.orig_argv[1:] if a.startswith("-m")), "")
+        as_module = first == "-maccelgit" or (first == "-m" and _after(sys.orig_argv, first) == "accelgit")
+    else:
+        as_module = False
     if as_module or (sys.argv and sys.argv[0].endswith(("/accelgit", "\\accelgit", "accelgit.exe"))):
         import _signal
         _signal.signal(_signal.SIGINT, _interrupted)
+
+
+def _after(argv: list, item: str):
+    i = argv.index(item)
+    return argv[i + 1] if i + 1 < len(argv) else None
 
 
 _catch_early_ctrl_c()

@@ -272,6 +272,21 @@ def test_ctrl_c_while_starting_is_one_line_and_exit_130(tmp_path):
     assert 130 in codes, codes
 
 
+def test_the_early_ctrl_c_handler_is_only_for_accelgit_itself(tmp_path):
+    """Another program that imports accelgit keeps its Ctrl-C (a KeyboardInterrupt,
+    its finally blocks and atexit handlers), even when its own arguments hold
+    ``-m accelgit`` (pytest's ``-m`` marker option, say) or it runs with ``-m``."""
+    probe = ("import accelgit, signal\n"
+             "print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)\n")
+    (tmp_path / "s.py").write_text(probe)
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "__init__.py").write_text("import accelgit\n")
+    (tmp_path / "other" / "__main__.py").write_text(probe)
+    for args in (["s.py", "--x", "-m", "accelgit"], ["-c", probe, "-m", "accelgit"], ["-m", "other", "-m", "accelgit"]):
+        proc = subprocess.run([sys.executable, *args], cwd=tmp_path, capture_output=True, text=True)
+        assert (proc.returncode, proc.stdout) == (0, "True\n"), (args, proc.stderr)
+
+
 def test_a_build_script_name_that_is_not_utf8_is_refused_and_poisons_nothing(tmp_path):
     r = make_repo(tmp_path)
     r.write("methods/a.py", "def synthesis():\n    return 1\n")
