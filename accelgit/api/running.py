@@ -116,6 +116,7 @@ class FinishEarly(Exception):  # noqa: N818 - a signal to the runner, not an err
 #: rerun, the subjobs the job recorded: [[method, name, path]]); the phase running
 current: JobContext | None = None
 subjob_address: str | None = None
+subjob_problem: str | None = None        # why the build has no address for subjobs
 recorded_subjobs: list | None = None
 phase: str | None = None
 

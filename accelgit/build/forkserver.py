@@ -69,12 +69,10 @@ def make_scratch(warmup) -> str | None:
     return None
 
 
-def sweep_scratch(tmp: str, mine: str, prefix: str = SCRATCH_PREFIX) -> int:
+def sweep_scratch(tmp: str, mine: str) -> int:
     """Remove warm-up folders of fork servers that are gone (killed: a server
-    that ends removes its own), or other ``prefix<pid>-`` folders of processes
-    that are gone (the subjob server's, subjobs.py).  A folder's name carries
-    its process's pid; only this user's folders are looked at.  How many were
-    removed."""
+    that ends removes its own).  A folder's name carries its server's pid; only
+    this user's folders are looked at.  How many were removed."""
     import shutil
     removed = 0
     uid = os.getuid()
@@ -83,9 +81,9 @@ def sweep_scratch(tmp: str, mine: str, prefix: str = SCRATCH_PREFIX) -> int:
     except OSError:
         return 0
     for e in entries:
-        if not e.name.startswith(prefix) or e.path == mine:
+        if not e.name.startswith(SCRATCH_PREFIX) or e.path == mine:
             continue
-        pid = e.name[len(prefix):].split("-", 1)[0]
+        pid = e.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
         try:
             if not pid.isdigit() or e.stat(follow_symlinks=False).st_uid != uid or not e.is_dir(follow_symlinks=False):
                 continue

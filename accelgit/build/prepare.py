@@ -229,7 +229,7 @@ def prepare_job(spec: JobSpec, ctx: BuildContext) -> Prepared:
         _write_job_json(prep)
         prep.run = {"inputs": _input_paths(spec.inputs), "root": ctx.repo.root, "slices": ctx.config.slices,
                     "option_jobs": {j.id: j.path for j in spec.option_jobs},
-                    "subjobs": ctx.subjobs.address if ctx.subjobs else None}
+                    **(ctx.subjobs.run_fields() if ctx.subjobs else {})}
     except BaseException:
         prep.discard()
         raise

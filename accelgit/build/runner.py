@@ -220,7 +220,7 @@ def run_job(jobdir: str, run: dict | None = None) -> int:
         for k, v in run["inputs"].items():
             jobs[k] = None if v is None else [Job(p) for p in v] if isinstance(v, list) else Job(v)
         running.current = JobContext(jobdir, params)
-        running.subjob_address = run.get("subjobs")
+        running.subjob_address, running.subjob_problem = run.get("subjobs"), run.get("subjobs_problem")
         running.recorded_subjobs = run.get("recorded_subjobs")
         available = {
             "job": running.current,

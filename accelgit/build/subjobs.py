@@ -20,28 +20,47 @@ from accelgit.build.prepare import prepare_job, run_prepared
 from accelgit.core.errors import AccelgitError
 from accelgit.core.identity import decode_value
 
-PREFIX = "accelgit-subjobs-"
+PREFIX = "accelgit-sj-"          # short: a Unix socket's path has ~100 bytes
+LOCK = "lock"                     # held by the build while it runs
 
 
 class SubjobServer:
     def __init__(self, session):
         self.session = session
-        import tempfile  # here: only a build that builds jobs needs it
-        # the build's pid in the name: a build killed with SIGKILL cannot remove its
-        # folder, the next one does (forkserver.sweep_scratch)
-        self.folder = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-")
-        self.address = os.path.join(self.folder, "socket")
         self.made: dict[str, dict] = {}          # parent id -> {subjob folder name: {id, method, name}}
         self._lock = threading.Lock()
+        self.folder = self.address = self._sock = self._hold = None
+        self.problem: str | None = None          # why there is no socket: a job's subjob call says it
+        try:
+            self._listen()
+        except OSError as e:
+            self.close()
+            self.problem = f"this build could not make its socket for subjobs ({e.strerror or e})"
+            return
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _listen(self) -> None:
+        import fcntl
+        import tempfile  # here: only a build that builds jobs needs it
+        for parent in (None, "/tmp"):            # $TMPDIR, unless its path is too long for a socket
+            self.folder = tempfile.mkdtemp(prefix=PREFIX, dir=parent)
+            if len(os.fsencode(self.folder)) < 96 or parent is not None:
+                break
+            os.rmdir(self.folder)
+        _sweep(os.path.dirname(self.folder), self.folder)
+        self._hold = os.open(os.path.join(self.folder, LOCK), os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._hold, fcntl.LOCK_EX)
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._sock.bind(self.address)
+        address = os.path.join(self.folder, "s")
+        self._sock.bind(address)
         self._sock.listen(16)
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
+        self.address = address
+
+    def run_fields(self) -> dict:
+        """What a job process is told of this server (runner.run_job)."""
+        return {"subjobs": self.address, "subjobs_problem": self.problem}
 
     def _accept(self) -> None:
-        from accelgit.build.forkserver import sweep_scratch
-        sweep_scratch(os.path.dirname(self.folder), self.folder, PREFIX)     # off the build's path
         while True:
             try:
                 conn, _ = self._sock.accept()
@@ -102,12 +121,43 @@ class SubjobServer:
             return self.made.pop(parent_id, None)
 
     def close(self) -> None:
-        try:
+        if self._sock is not None:
             try:
-                self._sock.shutdown(socket.SHUT_RDWR)     # wakes the accept() below (close alone does not)
+                self._sock.shutdown(socket.SHUT_RDWR)     # wakes accept() on Linux (not needed elsewhere)
             except OSError:
                 pass
             self._sock.close()
-            self._thread.join(timeout=5)      # its sweep done, and accept() failed
-        finally:
+        if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
+        if self._hold is not None:
+            os.close(self._hold)
+            self._hold = None
+
+
+def _sweep(tmp: str, mine: str) -> None:
+    """Remove the socket folders of builds that are gone (one killed with SIGKILL
+    cannot remove its own): a build holds its folder's lock while it runs, and
+    the lock goes with its process, whatever pid namespace that was in.  Only
+    this user's folders with a lock file are looked at."""
+    import fcntl
+    uid = os.getuid()
+    try:
+        entries = list(os.scandir(tmp))
+    except OSError:
+        return
+    for e in entries:
+        if not e.name.startswith(PREFIX) or e.path == mine:
+            continue
+        try:
+            if e.stat(follow_symlinks=False).st_uid != uid or not e.is_dir(follow_symlinks=False):
+                continue
+            fd = os.open(os.path.join(e.path, LOCK), os.O_RDWR | os.O_NOFOLLOW)
+        except OSError:                   # no lock file (yet): leave it
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:                   # held: that build runs
+            continue
+        finally:
+            os.close(fd)
+        shutil.rmtree(e.path, ignore_errors=True)

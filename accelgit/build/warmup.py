@@ -8,6 +8,7 @@ import json
 import os
 import sys
 
+from accelgit.api import running
 from accelgit.api.accelerator_name import install as install_accelerator
 from accelgit.api.job import forget_job
 from accelgit.build.runner import run_job
@@ -53,3 +54,5 @@ def warm_up(folder: str) -> None:
         sys.dont_write_bytecode = bytecode
         sys.modules.pop(module_of(_WARM_PATH)[1], None)
         forget_job(folder)
+        running.current = running.phase = running.subjob_address = running.subjob_problem = None
+        running.recorded_subjobs = None

@@ -116,26 +116,81 @@ def test_a_spare_warming_up_at_the_end_is_stopped_and_its_folder_removed(repo: R
     assert ended and begun - ended, events
 
 
-@pytest.mark.parametrize("prefix", ["accelgit-warm-", "accelgit-subjobs-"])
-def test_a_killed_builds_temp_folders_are_removed_by_the_next_build(repo: Repo, tmp_path: Path, prefix: str):
-    """A fork server (its warm-up folder) or a build (its subjob server's socket
-    folder) killed with SIGKILL cannot remove its folder; the next build
-    removes it, and leaves a live process's folder alone."""
+def test_a_killed_servers_scratch_folder_is_removed_by_the_next_build(repo: Repo, tmp_path: Path):
+    """A fork server killed with SIGKILL cannot remove its warm-up folder; the
+    next build's server removes it, and leaves a live server's folder alone."""
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir()
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)
-    dead = tmpdir / f"{prefix}{int(gone.stdout)}-abc123"
+    dead = tmpdir / f"accelgit-warm-{int(gone.stdout)}-abc123"
     (dead / "log").mkdir(parents=True)
     (dead / "log" / "setup.txt").write_text("left behind\n")
-    alive = tmpdir / f"{prefix}{os.getpid()}-def456"
+    alive = tmpdir / f"accelgit-warm-{os.getpid()}-def456"
     alive.mkdir()
-    other = tmpdir / f"{prefix}notapid"
+    other = tmpdir / "accelgit-warm-notapid"
     other.mkdir()
     r = chain(repo, 2)
     proc = r.run("build", env={"TMPDIR": str(tmpdir)})
     assert proc.returncode == 0, proc.stderr
     assert sorted(os.listdir(tmpdir)) == sorted([alive.name, other.name])
+
+
+def test_a_killed_builds_subjob_socket_folder_is_removed_by_the_next_build(repo: Repo, tmp_path: Path):
+    """A build killed with SIGKILL cannot remove its subjob socket's folder; the
+    next build that builds a job removes the folders whose lock nobody holds
+    (the lock goes with its process, in any pid namespace), and leaves a
+    running build's (lock held) and a folder being made (no lock yet) alone."""
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    folders = {name: tmpdir / f"accelgit-sj-{name}" for name in ("dead", "alive", "new")}
+    for f in folders.values():
+        f.mkdir()
+    (folders["dead"] / "lock").write_text("")
+    (folders["alive"] / "lock").write_text("")
+    held = os.open(folders["alive"] / "lock", os.O_RDWR)
+    fcntl.flock(held, fcntl.LOCK_EX)
+    try:
+        r = chain(repo, 2)
+        proc = r.run("build", env={"TMPDIR": str(tmpdir)})
+        assert proc.returncode == 0, proc.stderr
+        assert sorted(os.listdir(tmpdir)) == ["accelgit-sj-alive", "accelgit-sj-new"]
+    finally:
+        os.close(held)
+
+
+def test_a_subjob_socket_that_cannot_be_made_is_said_by_the_job_that_asks(tmp_path: Path, monkeypatch):
+    """A temp folder too deep for a Unix socket falls back to /tmp; where no
+    socket can be made at all the build goes on, and only a job that builds a
+    subjob fails, saying why (not the build, and not blamed on its script)."""
+    import tempfile
+
+    from accelgit.api import running
+    from accelgit.api.compat import subjobs as compat
+    from accelgit.build import subjobs
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    monkeypatch.setenv("TMPDIR", str(deep))
+    monkeypatch.setattr(tempfile, "tempdir", None)      # read $TMPDIR again
+    server = subjobs.SubjobServer(None)
+    try:
+        assert server.problem is None and server.address.startswith("/tmp/accelgit-sj-")
+        assert os.listdir(deep) == []
+    finally:
+        server.close()
+    assert not os.path.exists(server.folder)
+
+    def refuse(self, address):
+        raise OSError(98, "Address already in use")
+    monkeypatch.setattr(subjobs.socket.socket, "bind", refuse)
+    server = subjobs.SubjobServer(None)
+    assert server.run_fields() == {"subjobs": None, "subjobs_problem": "this build could not make its socket "
+                                                                        "for subjobs (Address already in use)"}
+    assert not os.path.exists(server.folder) and server._hold is None
+    monkeypatch.setattr(running, "current", object())
+    monkeypatch.setattr(running, "subjob_problem", server.problem)
+    with pytest.raises(compat.SubjobError, match=r"^subjob m: this build could not make its socket for subjobs"):
+        compat.build("m")
 
 
 def test_the_fork_server_runs_the_warm_up_job_itself_before_forking(repo: Repo, tmp_path: Path):

@@ -36,6 +36,8 @@ def build(method, options=None, datasets=None, jobs=None, name=None, caption=Non
             if m == method and n == (name or method):
                 return Job(path)
         raise SubjobError(f"subjob {method}: the job recorded no such subjob, so its rerun cannot have it")
+    if running.current is not None and running.subjob_problem:
+        raise SubjobError(f"subjob {method}: {running.subjob_problem}")
     if running.current is None or running.subjob_address is None:
         raise SubjobError("subjobs are built by a running job during a build")
     kw_jobs = {k: _paths(v) for k, v in kw.items() if _paths(v) is not None}
