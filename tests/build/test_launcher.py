@@ -606,3 +606,24 @@ def test_what_a_job_leaves_running_ends_with_the_job(repo: Repo, forkserver: str
     time.sleep(1.5)
     assert sorted(os.listdir(job / "output")) == []
     assert repo.run("verify", check=True).stdout.splitlines()[-1] == "1 job verified: all checks passed"
+
+
+def test_a_methods_module_code_does_not_see_the_warm_up_job(repo: Repo):
+    """The warm-up job ran in the child before the real one: nothing of it is
+    the running job's when the method's module code runs (accelerator.blob
+    and subjobs act for ``running.current``)."""
+    repo.write("methods/probe.py", """
+        from accelgit.api import running
+
+        SEEN = [running.current, running.phase, running.subjob_address]
+        jobs = ("prev",)
+        options = {"i": 0}
+
+        def synthesis():
+            return [None if x is None else str(x) for x in SEEN]
+    """)
+    repo.write("build.py", "def main(urd):\n    prev = None\n    for i in range(6):\n"
+                           "        prev = urd.build('probe', i=i, prev=prev)\n")
+    repo.commit("probe")
+    out = repo.build()
+    assert [json.loads((Path(j["path"]) / "result.json").read_text()) for j in out["jobs"]] == [[None] * 3] * 6
