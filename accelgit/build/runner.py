@@ -307,6 +307,9 @@ def _analysis(jobdir: str, fn, available: dict, slices: int):
                     except BaseException as e:  # noqa: BLE001
                         if isinstance(e, MethodFailed):
                             print(f"accelgit: {e}", file=sys.stderr)
+                        elif isinstance(e, running.FinishEarly):
+                            print("accelgit: job.finish_early() is not supported in analysis (only in prepare "
+                                  "or synthesis)", file=sys.stderr)
                         else:
                             traceback.print_exception(type(e), e, _method_frames(e.__traceback__))
             finally:

@@ -22,6 +22,8 @@ from accelgit.core.identity import decode_value
 
 PREFIX = "accelgit-sj-"          # short: a Unix socket's path has ~100 bytes
 LOCK = "lock"                     # held by the build while it runs
+OLD_PREFIX = "accelgit-subjobs-"  # (before the lock: no lock file; removed once a day old)
+UNLOCKED_FOR = 24 * 3600          # a folder without a lock file this old was left by a killed build
 
 
 class SubjobServer:
@@ -37,6 +39,9 @@ class SubjobServer:
             self.close()
             self.problem = f"this build could not make its socket for subjobs ({e.strerror or e})"
             return
+        except BaseException:       # Ctrl-C meanwhile: nothing is left behind
+            self.close()
+            raise
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _listen(self) -> None:
@@ -47,9 +52,13 @@ class SubjobServer:
             if len(os.fsencode(self.folder)) < 96 or parent is not None:
                 break
             os.rmdir(self.folder)
-        _sweep(os.path.dirname(self.folder), self.folder)
-        self._hold = os.open(os.path.join(self.folder, LOCK), os.O_RDWR | os.O_CREAT, 0o600)
+            self.folder = None
+        # the lock file appears locked (made, locked, then renamed): a sweep never sees it free
+        fresh = os.path.join(self.folder, LOCK + ".new")
+        self._hold = os.open(fresh, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         fcntl.flock(self._hold, fcntl.LOCK_EX)
+        os.rename(fresh, os.path.join(self.folder, LOCK))
+        _sweep(os.path.dirname(self.folder), self.folder)
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         address = os.path.join(self.folder, "s")
         self._sock.bind(address)
@@ -138,21 +147,31 @@ def _sweep(tmp: str, mine: str) -> None:
     """Remove the socket folders of builds that are gone (one killed with SIGKILL
     cannot remove its own): a build holds its folder's lock while it runs, and
     the lock goes with its process, whatever pid namespace that was in.  Only
-    this user's folders with a lock file are looked at."""
+    this user's folders are looked at; one without a lock file (a build killed
+    before it made one, or an older accelgit's) once it is a day old."""
     import fcntl
+    import time
     uid = os.getuid()
     try:
         entries = list(os.scandir(tmp))
     except OSError:
         return
     for e in entries:
-        if not e.name.startswith(PREFIX) or e.path == mine:
+        if not e.name.startswith((PREFIX, OLD_PREFIX)) or e.path == mine:
             continue
         try:
-            if e.stat(follow_symlinks=False).st_uid != uid or not e.is_dir(follow_symlinks=False):
+            st = e.stat(follow_symlinks=False)
+            if st.st_uid != uid or not e.is_dir(follow_symlinks=False):
                 continue
+        except OSError:
+            continue
+        try:
             fd = os.open(os.path.join(e.path, LOCK), os.O_RDWR | os.O_NOFOLLOW)
-        except OSError:                   # no lock file (yet): leave it
+        except FileNotFoundError:
+            if time.time() - st.st_mtime > UNLOCKED_FOR:
+                shutil.rmtree(e.path, ignore_errors=True)
+            continue
+        except OSError:
             continue
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

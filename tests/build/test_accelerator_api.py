@@ -201,6 +201,13 @@ def test_register_files_and_finish_early(repo):
     assert line == ("RESULT (['a.txt', 'sub/b.txt'], ['sub/b.txt']) ['a.txt', 'sub/b.txt'] "
                     "['early', 'prepare'] [] {'early': 'synthesis'}")
     assert [j["action"] for j in repo.build("methods/build_x.py")["jobs"]] == ["reused"] * 3
+    repo.write("methods/a_slices.py", "def analysis(job):\n    job.finish_early()\n")
+    repo.write("methods/build_z.py", "def main(urd):\n    urd.build('slices')\n")
+    proc = repo.run("build", "methods/build_z.py")
+    assert proc.returncode == 1 and "analysis failed in slice 0, 1, 2, 3" in proc.stderr
+    log = proc.stderr.rsplit("log: ", 1)[1].split()[0].rstrip(")")
+    assert (Path(log) / "analysis-0.txt").read_text() == ("accelgit: job.finish_early() is not supported in "
+                                                          "analysis (only in prepare or synthesis)\n")
     repo.write("methods/build_y.py", "def main(urd):\n    urd.build('missing')\n")
     proc = repo.run("build", "methods/build_y.py")
     assert proc.returncode == 1

@@ -143,20 +143,53 @@ def test_a_killed_builds_subjob_socket_folder_is_removed_by_the_next_build(repo:
     running build's (lock held) and a folder being made (no lock yet) alone."""
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir()
-    folders = {name: tmpdir / f"accelgit-sj-{name}" for name in ("dead", "alive", "new")}
+    folders = {name: tmpdir / name for name in ("accelgit-sj-dead", "accelgit-sj-alive", "accelgit-sj-new",
+                                                 "accelgit-sj-nolock", "accelgit-subjobs-old", "accelgit-subjobs-new")}
     for f in folders.values():
         f.mkdir()
-    (folders["dead"] / "lock").write_text("")
-    (folders["alive"] / "lock").write_text("")
-    held = os.open(folders["alive"] / "lock", os.O_RDWR)
+    (folders["accelgit-sj-dead"] / "lock").write_text("")
+    (folders["accelgit-sj-alive"] / "lock").write_text("")
+    for old in ("accelgit-sj-nolock", "accelgit-subjobs-old"):      # killed before its lock, or an older accelgit's
+        os.utime(folders[old], (time.time() - 2 * 86400,) * 2)
+    held = os.open(folders["accelgit-sj-alive"] / "lock", os.O_RDWR)
     fcntl.flock(held, fcntl.LOCK_EX)
     try:
         r = chain(repo, 2)
         proc = r.run("build", env={"TMPDIR": str(tmpdir)})
         assert proc.returncode == 0, proc.stderr
-        assert sorted(os.listdir(tmpdir)) == ["accelgit-sj-alive", "accelgit-sj-new"]
+        assert sorted(os.listdir(tmpdir)) == ["accelgit-sj-alive", "accelgit-sj-new", "accelgit-subjobs-new"]
     finally:
         os.close(held)
+
+
+def test_a_build_starting_meanwhile_never_removes_a_live_subjob_folder(tmp_path: Path, monkeypatch):
+    """Two builds starting at once: the other's sweep may run at any moment of
+    this one's start; its folder's lock file appears already locked, so the
+    sweep never finds it free (it removed a live folder when the lock was
+    made and then locked)."""
+    import fcntl as real_fcntl
+    import tempfile
+
+    from accelgit.build import subjobs
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    flock = real_fcntl.flock
+
+    def racing(fd, op):
+        subjobs._sweep(str(tmp_path), "/another/build")     # the other build's sweep, right now
+        return flock(fd, op)
+    monkeypatch.setattr(real_fcntl, "flock", racing)
+    for moment in ("before", "after"):
+        if moment == "after":                 # and once the lock is in place
+            monkeypatch.setattr(real_fcntl, "flock", flock)
+        server = subjobs.SubjobServer(None)
+        try:
+            if moment == "after":
+                subjobs._sweep(str(tmp_path), "/another/build")
+            assert server.problem is None and os.path.exists(server.address), moment
+        finally:
+            server.close()
+        assert os.listdir(tmp_path) == []
 
 
 def test_a_subjob_socket_that_cannot_be_made_is_said_by_the_job_that_asks(tmp_path: Path, monkeypatch):
