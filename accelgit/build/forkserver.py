@@ -14,6 +14,7 @@ import selectors
 import signal
 import sys
 
+from accelgit.build import tmpfolders
 from accelgit.build.faults import pause
 
 SCRATCH_PREFIX = "accelgit-warm-"
@@ -24,9 +25,7 @@ def serve() -> None:
     try:
         server.loop()
     finally:
-        if server.scratch is not None:
-            import shutil
-            shutil.rmtree(server.scratch, ignore_errors=True)
+        tmpfolders.remove(server.scratch, server.scratch_lock)
 
 
 def _end_group(server_group: int) -> None:
@@ -51,51 +50,21 @@ def scratch_parent() -> str | None:
     return None
 
 
-def make_scratch(warmup) -> str | None:
-    """The warm-up's folder with its trivial job, in ``scratch_parent()``, else
-    in the system's temp folder (``/dev/shm`` full, say); None when neither can
-    be written: jobs then run without warm-ups, which only makes them slower."""
-    import shutil
-    import tempfile
+def make_scratch(warmup) -> tuple[str, int] | None:
+    """The warm-up's folder with its trivial job, and the fd of its lock
+    (tmpfolders.py), in ``scratch_parent()``, else in the system's temp folder
+    (``/dev/shm`` full, say); None when neither can be written: jobs then run
+    without warm-ups, which only makes them slower."""
     for parent in dict.fromkeys((scratch_parent(), None)):
-        folder = None
+        made = None
         try:
-            folder = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=parent)
-            warmup.make_warm_up(folder)
-            return folder
+            made = tmpfolders.make(SCRATCH_PREFIX, parent)
+            warmup.make_warm_up(made[0])
+            return made
         except OSError:
-            if folder is not None:
-                shutil.rmtree(folder, ignore_errors=True)
+            if made is not None:
+                tmpfolders.remove(*made)
     return None
-
-
-def sweep_scratch(tmp: str, mine: str) -> int:
-    """Remove warm-up folders of fork servers that are gone (killed: a server
-    that ends removes its own).  A folder's name carries its server's pid; only
-    this user's folders are looked at.  How many were removed."""
-    import shutil
-    removed = 0
-    uid = os.getuid()
-    try:
-        entries = list(os.scandir(tmp))
-    except OSError:
-        return 0
-    for e in entries:
-        if not e.name.startswith(SCRATCH_PREFIX) or e.path == mine:
-            continue
-        pid = e.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
-        try:
-            if not pid.isdigit() or e.stat(follow_symlinks=False).st_uid != uid or not e.is_dir(follow_symlinks=False):
-                continue
-            os.kill(int(pid), 0)
-            continue                      # that server still runs
-        except ProcessLookupError:
-            pass
-        except OSError:                   # another user's process, or the folder vanished
-            continue
-        shutil.rmtree(e.path, ignore_errors=True)
-        removed += 1
-    return removed
 
 
 class _Child:
@@ -144,7 +113,7 @@ class _Server:
         except Exception:  # noqa: BLE001 - a bad trust file: each job then says so itself
             pass
         # the warm-up's job folder; removed when the server ends (after its last child)
-        self.scratch = make_scratch(warmup)
+        self.scratch, self.scratch_lock = make_scratch(warmup) or (None, None)
         if self.scratch is not None:
             # Once here, before any fork: what a job's first run in a process makes
             # lazily is then made once and shared.  Above all compile(): its first call
@@ -207,7 +176,8 @@ class _Server:
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             self.sel.close()
-            for fd in [self.sig_r, self.sig_w] + server_fds:
+            lock = [self.scratch_lock] if self.scratch_lock is not None else []    # the server's to hold
+            for fd in [self.sig_r, self.sig_w] + lock + server_fds:
                 os.close(fd)
             fd = os.open(os.devnull, os.O_RDWR)
             done = os.dup(1)              # the protocol pipe: for this job's DONE line only
@@ -324,7 +294,7 @@ class _Server:
         buf = b""
         self.spares.append(self.spawn(warm=self.warm))
         if self.scratch is not None:
-            sweep_scratch(os.path.dirname(self.scratch), self.scratch)     # while the first spare warms up
+            tmpfolders.sweep(os.path.dirname(self.scratch), (SCRATCH_PREFIX,), self.scratch)  # while a spare warms up
         while not (self.eof and not self.children):     # every child reaped: none uses the scratch
             # the children's status before the client's lines: a chain's next RUN comes after
             # its input's D (the job said D before DONE), and must not count that job as running

@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import threading
 
 from accelgit.api.job import Job
 from accelgit.api.urd import Urd
+from accelgit.build import tmpfolders
 from accelgit.build.prepare import prepare_job, run_prepared
 from accelgit.core.errors import AccelgitError
 from accelgit.core.identity import decode_value
 
 PREFIX = "accelgit-sj-"          # short: a Unix socket's path has ~100 bytes
-LOCK = "lock"                     # held by the build while it runs
-OLD_PREFIX = "accelgit-subjobs-"  # (before the lock: no lock file; removed once a day old)
-UNLOCKED_FOR = 24 * 3600          # a folder without a lock file this old was left by a killed build
+OLD_PREFIX = "accelgit-subjobs-"  # an older accelgit's (no lock file: removed once a day old)
 
 
 class SubjobServer:
@@ -45,20 +43,13 @@ class SubjobServer:
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _listen(self) -> None:
-        import fcntl
-        import tempfile  # here: only a build that builds jobs needs it
         for parent in (None, "/tmp"):            # $TMPDIR, unless its path is too long for a socket
-            self.folder = tempfile.mkdtemp(prefix=PREFIX, dir=parent)
+            self.folder, self._hold = tmpfolders.make(PREFIX, parent)
             if len(os.fsencode(self.folder)) < 96 or parent is not None:
                 break
-            os.rmdir(self.folder)
-            self.folder = None
-        # the lock file appears locked (made, locked, then renamed): a sweep never sees it free
-        fresh = os.path.join(self.folder, LOCK + ".new")
-        self._hold = os.open(fresh, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
-        fcntl.flock(self._hold, fcntl.LOCK_EX)
-        os.rename(fresh, os.path.join(self.folder, LOCK))
-        _sweep(os.path.dirname(self.folder), self.folder)
+            tmpfolders.remove(self.folder, self._hold)
+            self.folder = self._hold = None
+        tmpfolders.sweep(os.path.dirname(self.folder), (PREFIX, OLD_PREFIX), self.folder)
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         address = os.path.join(self.folder, "s")
         self._sock.bind(address)
@@ -136,47 +127,6 @@ class SubjobServer:
             except OSError:
                 pass
             self._sock.close()
-        if self.folder is not None:
-            shutil.rmtree(self.folder, ignore_errors=True)
-        if self._hold is not None:
-            os.close(self._hold)
-            self._hold = None
+        tmpfolders.remove(self.folder, self._hold)
+        self._hold = None
 
-
-def _sweep(tmp: str, mine: str) -> None:
-    """Remove the socket folders of builds that are gone (one killed with SIGKILL
-    cannot remove its own): a build holds its folder's lock while it runs, and
-    the lock goes with its process, whatever pid namespace that was in.  Only
-    this user's folders are looked at; one without a lock file (a build killed
-    before it made one, or an older accelgit's) once it is a day old."""
-    import fcntl
-    import time
-    uid = os.getuid()
-    try:
-        entries = list(os.scandir(tmp))
-    except OSError:
-        return
-    for e in entries:
-        if not e.name.startswith((PREFIX, OLD_PREFIX)) or e.path == mine:
-            continue
-        try:
-            st = e.stat(follow_symlinks=False)
-            if st.st_uid != uid or not e.is_dir(follow_symlinks=False):
-                continue
-        except OSError:
-            continue
-        try:
-            fd = os.open(os.path.join(e.path, LOCK), os.O_RDWR | os.O_NOFOLLOW)
-        except FileNotFoundError:
-            if time.time() - st.st_mtime > UNLOCKED_FOR:
-                shutil.rmtree(e.path, ignore_errors=True)
-            continue
-        except OSError:
-            continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:                   # held: that build runs
-            continue
-        finally:
-            os.close(fd)
-        shutil.rmtree(e.path, ignore_errors=True)

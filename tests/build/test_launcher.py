@@ -116,48 +116,40 @@ def test_a_spare_warming_up_at_the_end_is_stopped_and_its_folder_removed(repo: R
     assert ended and begun - ended, events
 
 
-def test_a_killed_servers_scratch_folder_is_removed_by_the_next_build(repo: Repo, tmp_path: Path):
-    """A fork server killed with SIGKILL cannot remove its warm-up folder; the
-    next build's server removes it, and leaves a live server's folder alone."""
-    tmpdir = tmp_path / "tmp"
-    tmpdir.mkdir()
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)
-    dead = tmpdir / f"accelgit-warm-{int(gone.stdout)}-abc123"
-    (dead / "log").mkdir(parents=True)
-    (dead / "log" / "setup.txt").write_text("left behind\n")
-    alive = tmpdir / f"accelgit-warm-{os.getpid()}-def456"
-    alive.mkdir()
-    other = tmpdir / "accelgit-warm-notapid"
-    other.mkdir()
-    r = chain(repo, 2)
-    proc = r.run("build", env={"TMPDIR": str(tmpdir)})
-    assert proc.returncode == 0, proc.stderr
-    assert sorted(os.listdir(tmpdir)) == sorted([alive.name, other.name])
-
-
-def test_a_killed_builds_subjob_socket_folder_is_removed_by_the_next_build(repo: Repo, tmp_path: Path):
-    """A build killed with SIGKILL cannot remove its subjob socket's folder; the
-    next build that builds a job removes the folders whose lock nobody holds
-    (the lock goes with its process, in any pid namespace), and leaves a
-    running build's (lock held) and a folder being made (no lock yet) alone."""
-    tmpdir = tmp_path / "tmp"
-    tmpdir.mkdir()
-    folders = {name: tmpdir / name for name in ("accelgit-sj-dead", "accelgit-sj-alive", "accelgit-sj-new",
-                                                 "accelgit-sj-nolock", "accelgit-subjobs-old", "accelgit-subjobs-new")}
+def _leftovers(tmpdir: Path, prefix: str, old_prefix: str | None = None) -> int:
+    """Folders as processes of ``prefix`` leave them: one killed (its lock free),
+    one running (its lock held: the fd, to close), one being made (no lock yet),
+    one killed before its lock a day ago, and an older accelgit's (no lock) a day old."""
+    folders = {n: tmpdir / f"{prefix}{n}" for n in ("dead", "alive", "new", "nolock")}
+    if old_prefix:
+        folders["legacy"] = tmpdir / f"{old_prefix}legacy"
     for f in folders.values():
         f.mkdir()
-    (folders["accelgit-sj-dead"] / "lock").write_text("")
-    (folders["accelgit-sj-alive"] / "lock").write_text("")
-    for old in ("accelgit-sj-nolock", "accelgit-subjobs-old"):      # killed before its lock, or an older accelgit's
-        os.utime(folders[old], (time.time() - 2 * 86400,) * 2)
-    held = os.open(folders["accelgit-sj-alive"] / "lock", os.O_RDWR)
+    (folders["dead"] / "lock").write_text("")
+    (folders["alive"] / "lock").write_text("")
+    for n in ("nolock", "legacy"):
+        if n in folders:
+            os.utime(folders[n], (time.time() - 2 * 86400,) * 2)
+    held = os.open(folders["alive"] / "lock", os.O_RDWR)
     fcntl.flock(held, fcntl.LOCK_EX)
+    return held
+
+
+@pytest.mark.parametrize("prefix, old_prefix", [("accelgit-warm-", None), ("accelgit-sj-", "accelgit-subjobs-")])
+def test_a_killed_process_temp_folder_is_removed_by_the_next_build(repo: Repo, tmp_path: Path, prefix, old_prefix):
+    """A fork server (its warm-up folder) or a build (its subjob socket's folder)
+    killed with SIGKILL cannot remove its folder; the next build removes the
+    folders whose lock nobody holds (the lock goes with its process, in any
+    pid namespace) and lock-less ones a day old, and leaves a running
+    process's folder (lock held) and one being made (no lock yet) alone."""
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    held = _leftovers(tmpdir, prefix, old_prefix)
     try:
         r = chain(repo, 2)
         proc = r.run("build", env={"TMPDIR": str(tmpdir)})
         assert proc.returncode == 0, proc.stderr
-        assert sorted(os.listdir(tmpdir)) == ["accelgit-sj-alive", "accelgit-sj-new", "accelgit-subjobs-new"]
+        assert sorted(os.listdir(tmpdir)) == [f"{prefix}alive", f"{prefix}new"]
     finally:
         os.close(held)
 
@@ -170,13 +162,13 @@ def test_a_build_starting_meanwhile_never_removes_a_live_subjob_folder(tmp_path:
     import fcntl as real_fcntl
     import tempfile
 
-    from accelgit.build import subjobs
+    from accelgit.build import subjobs, tmpfolders
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     monkeypatch.setattr(tempfile, "tempdir", None)
     flock = real_fcntl.flock
 
     def racing(fd, op):
-        subjobs._sweep(str(tmp_path), "/another/build")     # the other build's sweep, right now
+        tmpfolders.sweep(str(tmp_path), (subjobs.PREFIX,), "/another/build")     # the other build's, now
         return flock(fd, op)
     monkeypatch.setattr(real_fcntl, "flock", racing)
     for moment in ("before", "after"):
@@ -185,7 +177,7 @@ def test_a_build_starting_meanwhile_never_removes_a_live_subjob_folder(tmp_path:
         server = subjobs.SubjobServer(None)
         try:
             if moment == "after":
-                subjobs._sweep(str(tmp_path), "/another/build")
+                tmpfolders.sweep(str(tmp_path), (subjobs.PREFIX,), "/another/build")
             assert server.problem is None and os.path.exists(server.address), moment
         finally:
             server.close()
@@ -316,10 +308,10 @@ def test_the_warm_up_folder_falls_back_to_the_temp_folder_and_then_to_none(tmp_p
     from accelgit.build import warmup
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     monkeypatch.setattr(jobserver, "scratch_parent", lambda: str(tmp_path / "missing" / "shm"))
-    folder = jobserver.make_scratch(warmup)
-    assert folder is not None and os.path.dirname(folder) == str(tmp_path)
-    assert os.path.basename(folder).startswith(f"accelgit-warm-{os.getpid()}-")
-    assert sorted(os.listdir(folder)) == ["job.json", "log", "output", "source"]
+    folder, lock = jobserver.make_scratch(warmup)
+    os.close(lock)
+    assert os.path.dirname(folder) == str(tmp_path) and os.path.basename(folder).startswith("accelgit-warm-")
+    assert sorted(os.listdir(folder)) == ["job.json", "lock", "log", "output", "source"]
 
     def full(*a, **k):
         raise OSError(28, "No space left on device")
