@@ -13,23 +13,24 @@ def _catch_early_ctrl_c() -> None:
     """Run as the ``accelgit`` command or ``python -m accelgit``: from here
     until ``cli.main.main`` takes over (``_interrupt.uninstall``), Ctrl-C is
     ``accelgit: interrupted``, exit 130, not a traceback of the modules being
-    imported.  Set here, with builtin modules only (``_signal``, not
-    ``signal``: importing the latter builds enums), so no file is loaded
-    before it.  (Imported as a library, nothing changes.)"""
+    imported.  The handler is set first, with a builtin module only (``_signal``,
+    not ``signal``: importing the latter builds enums), then the previous one is
+    put back unless this is accelgit's own start: deciding first was a window in
+    which Ctrl-C gave a traceback.  (Imported as a library, nothing changes.)"""
+    import _signal
+    try:
+        previous = _signal.signal(_signal.SIGINT, _interrupted)
+    except ValueError:              # not the main thread: a library import
+        return
     import sys
+    as_module = False
     if sys.argv[:1] == ["-m"]:      # Python is finding the module its own -m names: is it this one?
-        first = next((a for a in sys.orig_argv[1:] if a.startswith("-m")), "")
-        as_module = first == "-maccelgit" or (first == "-m" and _after(sys.orig_argv, first) == "accelgit")
-    else:
-        as_module = False
-    if as_module or (sys.argv and sys.argv[0].endswith(("/accelgit", "\\accelgit", "accelgit.exe"))):
-        import _signal
-        _signal.signal(_signal.SIGINT, _interrupted)
-
-
-def _after(argv: list, item: str):
-    i = argv.index(item)
-    return argv[i + 1] if i + 1 < len(argv) else None
+        argv = sys.orig_argv
+        first = next((a for a in argv[1:] if a.startswith("-m")), "")
+        i = argv.index(first) if first else -1
+        as_module = first == "-maccelgit" or (first == "-m" and argv[i + 1:i + 2] == ["accelgit"])
+    if not as_module and not (sys.argv and sys.argv[0].endswith(("/accelgit", "\\accelgit", "accelgit.exe"))):
+        _signal.signal(_signal.SIGINT, previous)
 
 
 _catch_early_ctrl_c()

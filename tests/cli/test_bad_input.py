@@ -282,9 +282,13 @@ def test_the_early_ctrl_c_handler_is_only_for_accelgit_itself(tmp_path):
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "__init__.py").write_text("import accelgit\n")
     (tmp_path / "other" / "__main__.py").write_text(probe)
-    for args in (["s.py", "--x", "-m", "accelgit"], ["-c", probe, "-m", "accelgit"], ["-m", "other", "-m", "accelgit"]):
+    (tmp_path / "t.py").write_text("import threading\n"             # imported by a thread: no signal to set
+                                   "t = threading.Thread(target=__import__, args=('accelgit',))\n"
+                                   "t.start()\nt.join()\n" + probe.replace("import accelgit, ", "import accelgit, threading, "))
+    for args in (["s.py", "--x", "-m", "accelgit"], ["-c", probe, "-m", "accelgit"], ["-m", "other", "-m", "accelgit"],
+                 ["t.py"]):
         proc = subprocess.run([sys.executable, *args], cwd=tmp_path, capture_output=True, text=True)
-        assert (proc.returncode, proc.stdout) == (0, "True\n"), (args, proc.stderr)
+        assert (proc.returncode, proc.stdout, proc.stderr) == (0, "True\n", ""), args
 
 
 def test_a_build_script_name_that_is_not_utf8_is_refused_and_poisons_nothing(tmp_path):
