@@ -266,7 +266,11 @@ def test_ctrl_c_while_starting_is_one_line_and_exit_130(tmp_path):
         p.send_signal(signal.SIGINT)
         _, err = p.communicate(timeout=60)
         codes.append(p.returncode)
-        assert pkg not in err, err                  # no frame of accelgit's own code
+        # no frame of accelgit's own code, but for a signal that arrived while Python loaded
+        # accelgit/__init__.py and is raised as its first line starts (before it ran)
+        ours = re.findall(r'File "([^"]*)", line (\d+), in (\S+)', err)
+        ours = [f for f in ours if f[0].startswith(pkg)]
+        assert ours in ([], [(pkg + "__init__.py", "1", "<module>")]), err
         if p.returncode == 130:
             assert err == "accelgit: interrupted\n"
     assert 130 in codes, codes
