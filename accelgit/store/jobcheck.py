@@ -67,15 +67,24 @@ def stat_key(folder: str, names: tuple[str, ...], dir_fd: int | None = None) -> 
     return _packer(len(names)).pack(*vals)
 
 
-def _stats(path: str, names) -> list:
+def _stats(path: str, names, known: dict | None = None) -> list:
+    """The stat data of each of ``names`` (None: missing); ``known``: stat
+    results taken already, by name."""
     out = []
     for n in names:
         try:
-            st = os.stat(os.path.join(path, n))
+            st = (known and known.get(n)) or os.stat(os.path.join(path, n))
             out.append((st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns))
         except (OSError, ValueError):
             out.append(None)
     return out
+
+
+def _pack(now: list) -> bytes | None:
+    """``_stats``' list as a stat key (None if a file is missing)."""
+    if any(s is None for s in now):
+        return None
+    return _packer(len(now)).pack(*(x for s in now for x in s))
 
 
 def _unpack(key: bytes | None, n: int) -> list | None:
@@ -130,7 +139,7 @@ def examine(path: str, jid: str, recorded: tuple | None = None) -> tuple:
             return DAMAGED_JOB, f"{rel} modified after the build", None
     if any(s is None for s in now):
         return DAMAGED_JOB, "manifest.json is missing", None
-    return OK, params, (names, _packer(len(names)).pack(*(x for s in now for x in s)))
+    return OK, params, (names, _pack(now))
 
 
 def record(path: str, files, stats: dict | None = None) -> tuple:
@@ -138,16 +147,7 @@ def record(path: str, files, stats: dict | None = None) -> tuple:
     (``stats``: ``rel -> stat result`` taken when its manifest was written; the
     rest are stat'ed now)."""
     names = checked_names(files)
-    if not stats:
-        return names, stat_key(path, names)
-    vals: list = []
-    try:
-        for n in names:
-            st = stats.get(n) or os.stat(os.path.join(path, n))
-            vals += (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
-    except (OSError, ValueError):
-        return names, None
-    return names, _packer(len(names)).pack(*vals)
+    return names, _pack(_stats(path, names, stats))
 
 
 def aside_path(workdir: str, dirname: str) -> str:
