@@ -44,7 +44,7 @@ class BuildSession(Session):
         self.launcher = launcher = make_launcher(config, executor, scheduler)
         self.ctx = BuildContext(repo, config, self.store, view, self.launcher, live=live)
         self._workers = workers = max(1, jobs_n or launcher.slots() or os.cpu_count() or 1)
-        self.pool = self._prep_pool = None     # _start_pools: a no-op build needs no concurrent.futures
+        self.pool = self._prep_pool = None     # _first_build: a no-op build needs no concurrent.futures
         self.progress = progress
         self._futures: dict[str, Future] = {}
         self._jobs: dict[str, Job] = {}
@@ -81,7 +81,7 @@ class BuildSession(Session):
                 print(f"accelgit: {line}", file=sys.stderr)
         load_build_modules()          # here, in the script's thread: never in the pool's
         from concurrent.futures import Future
-        self._start_pools()
+        self._first_build()
         self.launcher.start()         # boots while this job is prepared (git metadata and all)
         if self.ctx.subjobs is None:
             from accelgit.build.subjobs import SubjobServer
@@ -171,7 +171,7 @@ class BuildSession(Session):
             self.records.append(rec)
         return rec
 
-    def _start_pools(self) -> None:
+    def _first_build(self) -> None:
         """Once a job is to be built: your signing key, read (or made) before any job runs
         (a bad one is one line), and the threads (no-op builds import no concurrent.futures)."""
         if self.pool is None:
