@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from conftest import write_files
 
 from accelgit.store.urddb import UrdDB
@@ -152,12 +153,16 @@ def test_build_chained_chains_each_session_to_the_last_and_warn_shows_at_the_end
     assert "warning" not in repo.run("plan", "methods/build_chain.py", check=True).stderr    # a plan shows none
 
 
-def test_build_chained_without_a_list_to_chain_from_is_one_line(repo):
+@pytest.mark.parametrize("call, line", [
+    ("urd.build_chained('step', name='step')",
+     "build_chained needs a list to chain from: urd.get, urd.latest or urd.first in this urd session first"),
+    ("urd.build_chained('step', name='step', previous=None)", "build_chained gives 'previous' itself; do not give it"),
+    ("urd.build_chained('step')", "build_chained needs name= (the job to chain from has that name)"),
+])
+def test_a_bad_build_chained_call_is_one_line(repo, call, line):
     write_files(repo, {"methods/a_step.py": FILES["methods/a_step.py"],
-                       "methods/build_bad.py": "def main(urd):\n    urd.begin('x', 1)\n    urd.build_chained('step', name='step')\n"})
+                       "methods/build_bad.py": f"def main(urd):\n    urd.begin('x', 1)\n    {call}\n"})
     repo.commit("bad")
     proc = repo.run("build", "methods/build_bad.py")
-    assert proc.returncode == 2
-    assert proc.stderr == ("accelgit: methods/build_bad.py:3: build_chained needs a list to chain from: urd.get, "
-                           "urd.latest or urd.first in this urd session first\n")
+    assert (proc.returncode, proc.stderr) == (2, f"accelgit: methods/build_bad.py:3: {line}\n")
     assert repo.job_dirs() == []
